@@ -1,0 +1,1 @@
+"""doit entry point: configuration and task creators only; the logic lives in tasks/."""
