@@ -1,0 +1,120 @@
+"""YAML in and out: a strict loader that remembers where each key is, and a deterministic dumper.
+
+The loader follows YAML 1.2 for booleans (only true/false), because PyYAML's YAML 1.1 rules turn
+`off`, `no` and `on` into booleans (Talos' `auto: off`, a country code `NO`), and it rejects
+duplicate keys, which PyYAML silently resolves to the last one.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .problems import Problem
+
+
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans and duplicate-key errors."""
+
+
+StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.copy().items()
+}
+StrictLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    """Build a mapping, refusing a key that appears twice."""
+    seen: dict = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark,
+                f"found duplicate key {key!r} (first at line {seen[key] + 1})", key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
+StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+@dataclass
+class Document:
+    """A loaded YAML file: its data and the line of every key path (1-based)."""
+
+    file: str
+    data: object
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def line(self, path: str) -> int | None:
+        """The line of a key path, or of its nearest parent that exists."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path.rpartition(".")[0] if "." in path else ""
+        return self.lines.get("", 1)
+
+
+def _index_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
+    """Record the line of each key path in a composed node tree."""
+    lines.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = f"{path}.{key_node.value}" if path else str(key_node.value)
+            lines[child] = key_node.start_mark.line + 1
+            _index_lines(value_node, child, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _index_lines(item, f"{path}[{i}]", lines)
+
+
+def load_document(path: Path, shown_as: str) -> tuple[Document | None, Problem | None]:
+    """Load one YAML file; a syntax error comes back as a Problem with its line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        return None, Problem(shown_as, "", "a readable YAML file", f"an error: {err.strerror}")
+    try:
+        node = yaml.compose(text, Loader=StrictLoader)
+        data = yaml.load(text, Loader=StrictLoader)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        what = " ".join(filter(None, [getattr(err, "context", None), getattr(err, "problem", None)]))
+        return None, Problem(shown_as, "", "valid YAML", f"a syntax error: {what or err}", line=line)
+    lines: dict[str, int] = {}
+    if node is not None:
+        _index_lines(node, "", lines)
+    return Document(shown_as, {} if data is None else data, lines), None
+
+
+def load_all(text: str) -> list:
+    """Load every document of a multi-document YAML string, skipping empty ones."""
+    return [d for d in yaml.load_all(text, Loader=StrictLoader) if d is not None]
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block-style dumper that never emits anchors (rendered files are read by people)."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
+def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    """Write multi-line strings as literal blocks and quote YAML 1.1 booleans."""
+    if "\n" in value:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+def dump(data: object) -> str:
+    """Deterministic YAML: sorted keys, block style, no anchors, no line wrapping."""
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=10**6)
