@@ -17,7 +17,8 @@ SETTINGS = ("common", "talos", "cilium", "kube-vip", "cert-manager", "external-s
 
 
 def rel(path: Path) -> str:
-    """A path as the user sees it: relative to the repository root when inside it."""
+    """A path as the user sees it: relative to the repository root when inside it. doit runs
+    in the root, so these also keep its state valid when the checkout moves."""
     try:
         return str(Path(path).resolve().relative_to(ROOT))
     except ValueError:

@@ -42,7 +42,7 @@ def check_inputs() -> list[str]:
     inputs = [paths.VALUES / f"{n}.yaml" for n in paths.SETTINGS] + [paths.CHARTS_FILE, paths.RESOURCES_FILE]
     inputs += sorted(paths.SCHEMAS.glob("*.yaml")) + sorted(paths.TEMPLATES.rglob("*.j2"))
     inputs += [Path(p) for p in _code(CHECK_CODE)] + gitops_inputs()
-    return [str(p) for p in inputs if p.exists()]
+    return [paths.rel(p) for p in inputs if p.exists()]
 
 
 def gitops_inputs() -> list[Path]:
@@ -103,8 +103,8 @@ def task_render():
             "name": artifact.target.rsplit(".", 1)[0],
             "doc": artifact.doc,
             "actions": [(write_artifact, [artifact.target])],
-            "file_dep": [str(p) for p in deps],
-            "targets": [str(artifact.path)],
+            "file_dep": [paths.rel(p) for p in deps],
+            "targets": [paths.rel(artifact.path)],
             "task_dep": ["check"],
             "clean": True,
         }

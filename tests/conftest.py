@@ -1,0 +1,62 @@
+"""Shared fixtures. The socket guard (pytest-socket, loopback only) is switched on for every test
+by pyproject's addopts: `--allow-hosts=127.0.0.1,localhost,::1`."""
+from __future__ import annotations
+
+import functools
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from tests.project import SHARED, Project
+from tests.schema_mirror import closed_port_url, schema_mirror  # noqa: F401  (fixture)
+
+
+@pytest.fixture(autouse=True)
+def _schemas_never_upstream(monkeypatch, tmp_path):
+    """Fail-safe: unless a test uses schema_mirror, schema fetches hit a closed loopback port."""
+    monkeypatch.setenv("BOOTSTRAP_SCHEMA_MIRROR", closed_port_url())
+    monkeypatch.setenv("BOOTSTRAP_SCHEMA_CACHE", str(tmp_path / "schemas"))
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        """Stay quiet."""
+
+
+@pytest.fixture(scope="session")
+def schema_env(tmp_path_factory):
+    """Environment for doit subprocesses: the shared schemas served on loopback, a session cache.
+
+    Without ../shared/schemas the variables point at a closed port: the render still passes
+    (one warning per schema), only the upstream-schema checks are not exercised."""
+    cache = tmp_path_factory.mktemp("schema-cache")
+    folder = SHARED / "schemas"
+    if not folder.is_dir():
+        yield {"BOOTSTRAP_SCHEMA_MIRROR": "http://127.0.0.1:9/", "BOOTSTRAP_SCHEMA_CACHE": str(cache)}
+        return
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield {"BOOTSTRAP_SCHEMA_MIRROR": f"http://127.0.0.1:{server.server_address[1]}/",
+           "BOOTSTRAP_SCHEMA_CACHE": str(cache)}
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def rendered_template(tmp_path_factory, schema_env):
+    """One copy of the project rendered once per session; tests copy it instead of re-rendering
+    (doit's state names files relative to the root, so a copy stays up to date)."""
+    project = Project.copy(tmp_path_factory.mktemp("rendered") / "repo")
+    result = project.doit("render", env=schema_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return project
+
+
+@pytest.fixture
+def rendered(rendered_template, tmp_path):
+    """A fresh, already rendered copy of the project (build/ and doit state included)."""
+    import shutil
+    dest = tmp_path / "repo"
+    shutil.copytree(rendered_template.root, dest, symlinks=True)
+    return Project(dest)

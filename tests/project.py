@@ -1,0 +1,62 @@
+"""A throw-away copy of the project to run doit in, and helpers to run and inspect it."""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SHARED = REPO_ROOT.parent / "shared"
+# What a copy leaves out: state, caches and outputs of the checkout it came from.
+IGNORED = shutil.ignore_patterns(".git", "build", ".cache", ".doit.db*", "__pycache__", ".pytest_cache",
+                                 ".world", "*.egg-info", "tests", "benchmarks")
+
+
+@dataclass
+class Project:
+    """A copy of the repository in a temporary folder."""
+
+    root: Path
+
+    @classmethod
+    def copy(cls, dest: Path) -> "Project":
+        """Copy the repository (without outputs and state) to dest."""
+        shutil.copytree(REPO_ROOT, dest, ignore=IGNORED)
+        return cls(dest)
+
+    def doit(self, *args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+        """Run doit in the copy; output captured as text."""
+        full_env = {**os.environ, **(env or {})}
+        return subprocess.run([sys.executable, "-m", "doit", *args], cwd=self.root, env=full_env,
+                              capture_output=True, text=True, timeout=timeout)
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def read_yaml(self, rel: str):
+        return yaml.safe_load(self.path(rel).read_text())
+
+    def write_yaml(self, rel: str, data) -> None:
+        self.path(rel).write_text(yaml.safe_dump(data, sort_keys=False))
+
+    def snapshot(self, folder: str = "build") -> dict[str, tuple[str, int]]:
+        """sha256 and mtime_ns of every file under folder."""
+        base = self.path(folder)
+        return {str(p.relative_to(base)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+                for p in sorted(base.rglob("*")) if p.is_file()}
+
+
+def executed_tasks(output: str) -> list[str]:
+    """Names of the tasks doit executed (lines starting with '.  '), in order."""
+    return [line[3:].strip() for line in output.splitlines() if line.startswith(".  ")]
+
+
+def skipped_tasks(output: str) -> list[str]:
+    """Names of the tasks doit found up to date (lines starting with '-- ')."""
+    return [line[3:].strip() for line in output.splitlines() if line.startswith("-- ")]
