@@ -10,6 +10,7 @@ import yaml
 
 from . import artifacts, paths
 from .problems import format_problems
+from .yamlio import QuickLoader
 
 # The code an artifact's bytes depend on (a change here may change any artifact).
 RENDER_CODE = ("artifacts.py", "render.py", "config.py", "yamlio.py", "pools.py", "paths.py")
@@ -26,8 +27,8 @@ def inventory() -> tuple[list[str], list[dict]] | None:
     """Node names and release rows, read cheaply to create tasks; None if unreadable (the
     `check` task then reports why, with file and line)."""
     try:
-        talos = yaml.load((paths.VALUES / "talos.yaml").read_text(), Loader=yaml.CSafeLoader)
-        charts = yaml.load(paths.CHARTS_FILE.read_text(), Loader=yaml.CSafeLoader)
+        talos = yaml.load((paths.VALUES / "talos.yaml").read_text(), Loader=QuickLoader)
+        charts = yaml.load(paths.CHARTS_FILE.read_text(), Loader=QuickLoader)
         names = [str(n["name"]) for n in talos["nodes"]]
         rows = [{"name": str(r["name"]), "reads": [str(x) for x in r["reads"]]} for r in charts["releases"]]
     except Exception:   # any shape problem is reported precisely by `check`
@@ -49,7 +50,7 @@ def gitops_inputs() -> list[Path]:
     """The GitOps tree's YAML files (the drift check reads them)."""
     from .gitops import tree_files
     try:
-        common = yaml.load((paths.VALUES / "common.yaml").read_text(), Loader=yaml.CSafeLoader)
+        common = yaml.load((paths.VALUES / "common.yaml").read_text(), Loader=QuickLoader)
         return tree_files(str(common["gitops"]["path"]))
     except Exception:
         return []

@@ -43,6 +43,15 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool 
 StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+class QuickLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """The C parser with StrictLoader's YAML 1.2 booleans (no duplicate-key check), for quick reads
+    that must see the same scalars as the check: a node named `no` is the string 'no' in both."""
+
+
+QuickLoader.yaml_implicit_resolvers = {first: list(resolvers)
+                                       for first, resolvers in StrictLoader.yaml_implicit_resolvers.items()}
+
+
 @dataclass
 class Document:
     """A loaded YAML file: its data and the line of every key path (1-based)."""
