@@ -146,6 +146,8 @@ def kube_vip_control_plane_only(ctx: Context) -> list:
     settings = ctx.cluster.settings["kube-vip"]
     found = [(_settings("kube-vip"), f"{key}.enabled", "false", "true")
              for key in ("services", "bgp") if settings[key]["enabled"]]
+    if "values/kube-vip.yaml" not in ctx.rendered:
+        return found
     env = ctx.values("kube-vip").get("env") or {}
     wanted = {"svc_enable": "false", "bgp_enable": "false", "cp_enable": "true", "svc_election": "false"}
     for key, value in wanted.items():
@@ -201,6 +203,7 @@ def _private(text: str) -> bool:
 def flux_sync_target(ctx: Context) -> list:
     """Flux reconciles a GitRepository and a Kustomization pointing at the cluster root."""
     sync = [o for o in ctx.objects() if o.file == "build/flux/sync.yaml"]
+    rendered = "flux/sync.yaml" in ctx.rendered
     repos = {o.name: o for o in sync if o.kind == "GitRepository"}
     git = ctx.cluster.settings["flux-instance"]["git"]
     found = []
@@ -212,7 +215,7 @@ def flux_sync_target(ctx: Context) -> list:
                           repr(ref)))
         elif repo.obj["spec"]["url"] != git["url"]:
             found.append((repo.file, "spec.url", git["url"], repo.obj["spec"]["url"]))
-    if not any(o.kind == "Kustomization" for o in sync):
+    if rendered and not any(o.kind == "Kustomization" for o in sync):
         found.append(("build/flux/sync.yaml", "", "a Kustomization", "none"))
     root = _cluster_root(ctx, git["path"])
     if root is not None:

@@ -24,18 +24,24 @@ class Outcome:
 
 
 def render_in_memory(cluster: Cluster) -> tuple[dict[str, str], list[Problem]]:
-    """Every artifact's content, or a Problem naming the template that failed."""
-    import jinja2
-
+    """Every artifact's content, or a Problem naming the template that failed (settings the
+    semantic checks refuse, such as no control-plane node, can make a template raise)."""
     rendered, problems = {}, []
     for artifact in artifacts.cluster_catalogue(cluster):
         try:
             rendered[artifact.target] = artifacts.render_artifact(cluster, artifact)
-        except jinja2.TemplateError as err:
-            line = getattr(err, "lineno", None)
+        except Exception as err:   # noqa: BLE001 - a failed template is a Problem, never a traceback
+            line = getattr(err, "lineno", None) or _template_line(err, artifact.template)
             problems.append(Problem(f"templates/{artifact.template}", "", "a template that renders",
                                     f"{type(err).__name__}: {err}", line))
     return rendered, problems
+
+
+def _template_line(err: Exception, template: str) -> int | None:
+    """The template line an exception was raised from (Jinja puts template frames in the traceback)."""
+    import traceback
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename.endswith(template)]
+    return frames[-1].lineno if frames else None
 
 
 def gitops_objects(cluster: Cluster) -> tuple[list, list[Problem]]:
@@ -90,8 +96,7 @@ def check_everything(with_conformance: bool = True) -> Outcome:
     resources, resource_problems = gitops.read_objects([paths.RESOURCES_FILE])
     tree, tree_problems = gitops_objects(cluster)
     outcome.problems += resource_problems + tree_problems
-    if render_problems:
-        return outcome
+    # The guards check what did render (an artifact that failed is already a problem).
     ctx = guards.Context(cluster, outcome.rendered, resources, tree)
     outcome.problems += guards.guard_problems(ctx)
     drifted, unpinned = drift.drift_problems(cluster.charts, tree)
