@@ -145,6 +145,15 @@ def cluster_networks_disjoint(cluster: Cluster, docs: dict) -> list[Problem]:
     return problems
 
 
+def service_subnet_holds_dns(cluster: Cluster, docs: dict) -> list[Problem]:
+    """The service subnet has room for the cluster DNS Service, its 10th address (coredns values)."""
+    services = ipaddress.ip_network(cluster.settings["common"]["network"]["serviceSubnet"], strict=False)
+    if services.num_addresses > 10:
+        return []
+    return [_problem(docs, "common", "network.serviceSubnet",
+                     "a range of more than 10 addresses (the cluster DNS Service takes the 10th)", str(services))]
+
+
 def bgp_complete(cluster: Cluster, docs: dict) -> list[Problem]:
     """With BGP enabled, a local ASN and at least one peer are set."""
     bgp = cluster.settings["cilium"]["bgp"]
@@ -175,7 +184,7 @@ def releases_have_charts(cluster: Cluster, docs: dict) -> list[Problem]:
 
 CHECKS: tuple[Check, ...] = (
     addresses_in_subnet, pool_is_ordered, vip_placement, nodes_in_pool, excludes_in_pool, unique_nodes, controlplane_quorum,
-    vlan_consistency, cluster_networks_disjoint, bgp_complete, acme_complete, releases_have_charts,
+    vlan_consistency, cluster_networks_disjoint, service_subnet_holds_dns, bgp_complete, acme_complete, releases_have_charts,
 )
 
 
