@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import paths
-from .gitops import SourcedObject
+from .gitops import SourcedObject, mapping
 from .problems import Problem
 
 RULE = "chart-version-drift"
@@ -30,15 +30,15 @@ def _oci_index(objects: list[SourcedObject]) -> dict:
 
 def _from_chart_ref(release: SourcedObject, ocis: dict) -> PinnedChart | None:
     """The chart a HelmRelease takes from an OCIRepository through spec.chartRef."""
-    ref = release.obj["spec"]["chartRef"]
+    ref = mapping(release.obj["spec"]["chartRef"])
     if ref.get("kind") != "OCIRepository":
         return None
     source = ocis.get((ref.get("namespace") or release.namespace, ref.get("name")))
     if source is None:
         return None
-    spec = source.obj.get("spec") or {}
-    tag = (spec.get("ref") or {}).get("tag")
-    url = spec.get("url", "")
+    spec = mapping(source.obj.get("spec"))
+    tag = mapping(spec.get("ref")).get("tag")
+    url = str(spec.get("url") or "")
     return PinnedChart(url.rstrip("/").rpartition("/")[2], str(tag), source.file) if tag and url else None
 
 
@@ -46,11 +46,11 @@ def pinned_charts(objects: list[SourcedObject]) -> list[PinnedChart]:
     """Every chart version the HelmReleases of the tree pin."""
     ocis, pinned = _oci_index(objects), []
     for release in (o for o in objects if o.kind == "HelmRelease"):
-        spec = release.obj.get("spec") or {}
+        spec = mapping(release.obj.get("spec"))
         if "chartRef" in spec:
             found = _from_chart_ref(release, ocis)
         else:
-            chart = ((spec.get("chart") or {}).get("spec") or {})
+            chart = mapping(mapping(spec.get("chart")).get("spec"))
             found = PinnedChart(chart["chart"], str(chart["version"]), release.file) \
                 if chart.get("chart") and chart.get("version") else None
         if found:

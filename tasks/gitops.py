@@ -26,11 +26,17 @@ class SourcedObject:
 
     @property
     def name(self) -> str:
-        return (self.obj.get("metadata") or {}).get("name", "")
+        return mapping(self.obj.get("metadata")).get("name", "")
 
     @property
     def namespace(self) -> str:
-        return (self.obj.get("metadata") or {}).get("namespace", "")
+        return mapping(self.obj.get("metadata")).get("namespace", "")
+
+
+def mapping(value: object) -> dict:
+    """value if it is a mapping, else {}: objects read from Git or resources.yaml may be shaped
+    wrongly (a string where a mapping belongs), and the checks must read them without crashing."""
+    return value if isinstance(value, dict) else {}
 
 
 def tree_root(gitops_path: str) -> Path:

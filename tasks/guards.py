@@ -11,8 +11,8 @@ from typing import Callable
 
 from . import paths
 from .config import Cluster, settings_path
-from .gitops import SourcedObject
-from .problems import Problem
+from .gitops import SourcedObject, mapping
+from .problems import Problem, describe
 from .yamlio import load_all
 
 OP_REF = re.compile(r"^op://[^/\s]+/[^/\s]+(/[^/\s]+){1,2}$")
@@ -80,11 +80,13 @@ def externalsecret_store(ctx: Context) -> list:
     for o in ctx.objects():
         if o.kind != "ExternalSecret":
             continue
-        ref = (o.obj.get("spec") or {}).get("secretStoreRef") or {}
+        raw = mapping(o.obj.get("spec")).get("secretStoreRef")
+        ref = mapping(raw)
         if ref.get("kind") != "ClusterSecretStore" or ref.get("name") != "onepassword":
             found.append((o.file, f"documents[{o.index}].spec.secretStoreRef",
                           "kind ClusterSecretStore, name onepassword",
-                          f"kind {ref.get('kind', '(none)')}, name {ref.get('name', '(none)')}"))
+                          f"kind {ref.get('kind', '(none)')}, name {ref.get('name', '(none)')}"
+                          if raw is None or ref else describe(raw)))
     return found
 
 
@@ -107,7 +109,12 @@ def no_inline_secrets(ctx: Context) -> list:
     applied = [o for o in ctx.objects() if o not in ctx.gitops]
     for o in (o for o in applied if o.kind == "Secret"):
         for key in ("data", "stringData"):
-            for path, _ in _inline_values(o.obj.get(key), f"documents[{o.index}].{key}"):
+            value = o.obj.get(key)
+            if value is not None and not isinstance(value, dict):
+                found.append((o.file, f"documents[{o.index}].{key}", "a mapping of keys to op:// references",
+                              describe(value) if isinstance(value, list) else "a scalar (not shown)"))
+                continue
+            for path, _ in _inline_values(value, f"documents[{o.index}].{key}"):
                 found.append((o.file, path, "an op:// reference", "an inline value (not shown)"))
     for o in (o for o in ctx.gitops if o.kind == "Secret"):
         found.append((o.file, f"documents[{o.index}]", "an ExternalSecret (no Secret objects in Git)",
@@ -148,7 +155,7 @@ def kube_vip_control_plane_only(ctx: Context) -> list:
              for key in ("services", "bgp") if settings[key]["enabled"]]
     if "values/kube-vip.yaml" not in ctx.rendered:
         return found
-    env = ctx.values("kube-vip").get("env") or {}
+    env = mapping(ctx.values("kube-vip").get("env"))
     wanted = {"svc_enable": "false", "bgp_enable": "false", "cp_enable": "true", "svc_election": "false"}
     for key, value in wanted.items():
         if key in env and str(env[key]).lower() != value or key == "cp_enable" and key not in env:
@@ -240,7 +247,7 @@ def op_references_in_vault(ctx: Context) -> list:
     found = []
     for o in ctx.resources:
         for key in ("data", "stringData"):
-            for name, value in sorted((o.obj.get(key) or {}).items()):
+            for name, value in sorted(mapping(o.obj.get(key)).items()):
                 if isinstance(value, str) and value.startswith("op://") and value.split("/")[2] != vault:
                     found.append((o.file, f"documents[{o.index}].{key}.{name}", f"a reference into vault {vault!r}",
                                   value))
