@@ -103,6 +103,16 @@ def _dig(doc: dict, dotted: str):
     return doc
 
 
+def _values_origin(ctx: Context, release: str, path: str) -> tuple[str, str]:
+    """Where a rendered Helm value comes from: the settings file whose `values:` override sets that
+    key path (what the user edits), else the rendered values file."""
+    from .artifacts import SHARED_SETTINGS
+    for name in (n for n in ctx.cluster.release(release).reads if n not in SHARED_SETTINGS):
+        if _dig(ctx.cluster.settings[name].get("values") or {}, path) is not None:
+            return _settings(name), f"values.{path}"
+    return f"build/values/{release}.yaml", path
+
+
 def no_inline_secrets(ctx: Context) -> list:
     """Secrets the bootstrap applies and Talos key material are op:// references, never values."""
     found = []
@@ -128,7 +138,7 @@ def no_inline_secrets(ctx: Context) -> list:
                     found.append((f"build/{target}", dotted, "an op:// reference", "an inline value (not shown)"))
     for release in ctx.cluster.releases:
         for path in _secret_like(ctx.values(release.name), ""):
-            found.append((f"build/values/{release.name}.yaml", path, "an op:// reference or a Secret name",
+            found.append((*_values_origin(ctx, release.name, path), "an op:// reference or a Secret name",
                           "an inline value (not shown)"))
     return found
 
@@ -159,7 +169,7 @@ def kube_vip_control_plane_only(ctx: Context) -> list:
     wanted = {"svc_enable": "false", "bgp_enable": "false", "cp_enable": "true", "svc_election": "false"}
     for key, value in wanted.items():
         if key in env and str(env[key]).lower() != value or key == "cp_enable" and key not in env:
-            found.append(("build/values/kube-vip.yaml", f"env.{key}", repr(value), repr(env.get(key))))
+            found.append((*_values_origin(ctx, "kube-vip", f"env.{key}"), repr(value), repr(env.get(key))))
     return found
 
 
@@ -185,7 +195,7 @@ def hubble_off(ctx: Context) -> list:
     hubble = ctx.values("cilium").get("hubble") or {}
     for key in ("enabled", "relay.enabled", "ui.enabled"):
         if _dig(hubble, key):
-            found.append(("build/values/cilium.yaml", f"hubble.{key}", "false", "true"))
+            found.append((*_values_origin(ctx, "cilium", f"hubble.{key}"), "false", "true"))
     return found
 
 
