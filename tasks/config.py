@@ -102,6 +102,11 @@ def _key_path(parts) -> str:
     return out
 
 
+# JSON Schema type names in the words a YAML file's reader uses (matching problems.describe).
+_TYPE_WORDS = {"object": "a mapping", "array": "a list", "integer": "an integer", "number": "a number",
+               "string": "a string", "boolean": "a boolean", "null": "null"}
+
+
 def _expected(error, defs: dict) -> str:
     """What the schema wanted, in words."""
     schema = error.schema
@@ -112,7 +117,8 @@ def _expected(error, defs: dict) -> str:
     if error.validator == "const":
         return f"{error.validator_value!r}"
     if error.validator == "type":
-        return f"a {error.validator_value}"
+        kinds = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        return " or ".join(_TYPE_WORDS.get(k, f"a {k}") for k in kinds)
     if error.validator == "pattern":
         return schema.get("description") or f"a string matching {error.validator_value}"
     if error.validator in ("minimum", "maximum", "minItems", "minLength", "minProperties", "maxLength"):
