@@ -2,7 +2,10 @@
 
     doit render      render every artifact under build/ (offline)
     doit list        the stages, one line each
+    doit plan        what `doit bootstrap` would do, and why (changes nothing)
+    doit bootstrap   every stage, rerunning only what changed or is incomplete
 """
+from tasks.apply_tasks import task_plan, task_stages  # noqa: F401
 from tasks.render_tasks import task_check, task_render  # noqa: F401
 
 DOIT_CONFIG = {
@@ -11,4 +14,5 @@ DOIT_CONFIG = {
     "backend": "json",
     "check_file_uptodate": "md5",
     "verbosity": 1,
+    "sort": "definition",
 }

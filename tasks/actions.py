@@ -1,0 +1,402 @@
+"""What each stage checks and does. Fact checks (`*_done`) only read; actions compare the desired
+state with the facts and change only the difference. Actions return an error message or None."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import yaml
+
+from . import guards, paths, progress, secrets, tools
+from .config import Node, Release
+from .facts import Facts, condition
+from .gitops import SourcedObject
+from .reach import reach
+from .render import write_if_changed
+from .yamlio import load_all
+
+FIELD_MANAGER = "talos-flux-bootstrap"
+CRDS_FILE = paths.BUILD / "crds.yaml"
+RAW_KUBECONFIG = paths.BUILD / ".talos-kubeconfig"
+IDENTITY = paths.BUILD / "cluster-identity"
+# Manifests applied right after a release, as their own stages: stage name -> build/ file.
+MANIFESTS = {"cilium-network": "build/manifests/cilium-network.yaml",
+             "cluster-issuer": "build/manifests/cluster-issuer.yaml",
+             "clustersecretstore": "build/manifests/clustersecretstore.yaml",
+             "flux-sync": "build/flux/sync.yaml"}
+MANIFESTS_AFTER = {"cilium": ("cilium-network",), "cert-manager": ("cluster-issuer",),
+                   "onepassword-connect": ("clustersecretstore",), "flux-instance": ("flux-sync",)}
+ESO_DEPLOYMENT = ("Deployment", "external-secrets", "external-secrets")
+NEEDS_ESO = ("ExternalSecret", "ClusterSecretStore", "SecretStore")
+
+
+def deadline(kind: str, default: float) -> float:
+    """Seconds a wait may take: BOOTSTRAP_TIMEOUT_<KIND> or the default."""
+    return float(os.environ.get(f"BOOTSTRAP_TIMEOUT_{kind.upper()}", default))
+
+
+def wait_until(what: str, seconds: float, check, facts: Facts, interval: float = 1.0) -> str | None:
+    """Poll check() (fresh facts each time) until it holds; an error naming what and why if not."""
+    end = time.monotonic() + seconds
+    progress.waiting(what, end)
+    while True:
+        facts.invalidate()
+        ok, why = check()
+        if ok:
+            return None
+        if time.monotonic() >= end:
+            return f"gave up after {seconds:.0f}s waiting for {what}: {why}"
+        time.sleep(min(interval, max(0.0, end - time.monotonic())))
+
+
+# ----------------------------------------------------------------- Talos nodes
+
+def talos_node_stage(stage_class, node: Node, doc: str):
+    """The stage that gives one node its machine config."""
+    return stage_class(f"node-{node.name}", doc, (f"build/talos/{node.name}.yaml", "build/talos/talosconfig.yaml"),
+                       lambda facts: node_configured(facts, node), lambda facts: apply_node(facts, node))
+
+
+def node_configured(facts: Facts, node: Node) -> tuple[bool, str]:
+    """A node is done when its authenticated API answers (it left maintenance mode)."""
+    fact = facts.talos_nodes()[node.address]
+    if fact.state == "configured":
+        return True, f"{node.name} ({node.address}) is configured"
+    return False, f"{node.name} ({node.address}) is {fact.state}" + (f": {fact.reason}" if fact.reason else "")
+
+
+def apply_node(facts: Facts, node: Node) -> str | None:
+    """Maintenance node: insecure apply. Configured node: dry-run, then authenticated apply if needed."""
+    fact = facts.talos_nodes()[node.address]
+    if fact.state == "unreachable" or fact.state == "unknown":
+        return f"node {node.name} ({node.address}) cannot be reached: {fact.reason}"
+    config, error = secrets.inject_file(paths.BUILD / f"talos/{node.name}.yaml")
+    if config is None:
+        return error
+    if fact.state == "maintenance":
+        result = tools.talosctl_insecure(["apply-config", "--insecure", "-n", node.address, "-f", "/dev/stdin"],
+                                         stdin=config, timeout=120)
+        if not result.ok:
+            return f"talosctl apply-config --insecure on {node.name}: {result.message()}"
+        return wait_until(f"{node.name} to leave maintenance mode", deadline("node", 600),
+                          lambda: node_configured(facts, node), facts)
+    return _apply_authenticated(facts, node, config)
+
+
+def _apply_authenticated(facts: Facts, node: Node, config: str) -> str | None:
+    """Apply a changed config through the authenticated API (never --insecure)."""
+    talosconfig, error = facts.talosconfig()
+    if talosconfig is None:
+        return error
+    args = ["apply-config", "-n", node.address, "-f", "/dev/stdin"]
+    check = tools.talosctl([*args, "--dry-run"], talosconfig, stdin=config, timeout=120)
+    if check.ok and "No changes." in check.stdout:
+        progress.say(f"node-{node.name}: the node already runs this config")
+        return None
+    result = tools.talosctl(args, talosconfig, stdin=config, timeout=120)
+    return None if result.ok else f"talosctl apply-config on {node.name}: {result.message()}"
+
+
+# ----------------------------------------------------------------- etcd, kubeconfig, nodes
+
+def etcd_done(facts: Facts) -> tuple[bool, str]:
+    """etcd runs on the first control-plane node."""
+    return facts.etcd_running()
+
+
+def etcd_bootstrap(facts: Facts) -> str | None:
+    """`talosctl bootstrap` exactly once: never when etcd runs; AlreadyExists counts as done."""
+    running, _ = facts.etcd_running()
+    if running:
+        return None
+    talosconfig, error = facts.talosconfig()
+    if talosconfig is None:
+        return error
+    first = facts.cluster.first_controlplane.address
+    end = time.monotonic() + deadline("bootstrap", 600)
+    progress.waiting(f"etcd bootstrap on {first} to be accepted", end)
+    while True:
+        result = tools.talosctl(["bootstrap", "-n", first], talosconfig, timeout=60)
+        if result.ok or "AlreadyExists" in result.stderr:
+            break
+        if "FailedPrecondition" not in result.stderr or time.monotonic() >= end:
+            return f"talosctl bootstrap on {first}: {result.message()}"
+        time.sleep(2)
+    return wait_until(f"etcd on {first} to run", deadline("etcd", 600), facts.etcd_running, facts)
+
+
+def kubeconfig_done(facts: Facts) -> tuple[bool, str]:
+    """build/kubeconfig exists and the API server it names is this cluster's."""
+    kube = facts.kube()
+    return kube.reachable, ("the API server answers" if kube.reachable else kube.reason)
+
+
+def fetch_kubeconfig(facts: Facts) -> str | None:
+    """Fetch the admin kubeconfig from the first control plane; point it at that node for now."""
+    talosconfig, error = facts.talosconfig()
+    if talosconfig is None:
+        return error
+    first = facts.cluster.first_controlplane.address
+    RAW_KUBECONFIG.unlink(missing_ok=True)
+    result = tools.talosctl(["kubeconfig", str(RAW_KUBECONFIG), "-n", first, "--force",
+                             "--force-context-name", f"admin@{facts.cluster.name}"], talosconfig, timeout=60)
+    if not result.ok:
+        return f"talosctl kubeconfig from {first}: {result.message()}"
+    write_kubeconfig(first)
+    IDENTITY.unlink(missing_ok=True)
+    return wait_until("the Kubernetes API server to answer", deadline("api", 600),
+                      lambda: kubeconfig_done(facts), facts)
+
+
+def write_kubeconfig(host: str) -> None:
+    """build/kubeconfig: the fetched one with its server at host:6443, mapped by BOOTSTRAP_ADDRESS_MAP
+    (TLS still verified against the cluster CA under the real address)."""
+    config = yaml.safe_load(RAW_KUBECONFIG.read_text())
+    mapped_host, mapped_port = reach(host, 6443)
+    for entry in config.get("clusters") or []:
+        entry["cluster"]["server"] = f"https://{mapped_host}:{mapped_port}"
+        if (mapped_host, mapped_port) != (host, 6443):
+            entry["cluster"]["tls-server-name"] = host
+        else:
+            entry["cluster"].pop("tls-server-name", None)
+    tools.KUBECONFIG.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(tools.KUBECONFIG, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        yaml.safe_dump(config, handle, sort_keys=True)
+
+
+def nodes_registered(facts: Facts) -> tuple[bool, str]:
+    """Every node of the inventory is a Kubernetes Node."""
+    kube = facts.kube()
+    if not kube.reachable:
+        return False, kube.reason
+    missing = sorted({n.name for n in facts.cluster.nodes} - kube.names("Node"))
+    return (not missing), ("all nodes registered" if not missing else "not registered yet: " + ", ".join(missing))
+
+
+def wait_nodes(facts: Facts) -> str | None:
+    """Wait (with a deadline) for the API and every node to register."""
+    return wait_until("every node to register with the API server", deadline("nodes", 900),
+                      lambda: nodes_registered(facts), facts, interval=2.0)
+
+
+# ----------------------------------------------------------------- objects
+
+def file_objects(rel: str) -> list[dict]:
+    """The Kubernetes objects of a repository-relative file."""
+    return [d for d in load_all((paths.ROOT / rel).read_text()) if isinstance(d, dict) and "kind" in d]
+
+
+def objects_present(facts: Facts, objects: list[dict]) -> tuple[bool, str]:
+    """All objects exist in the cluster."""
+    kube = facts.kube()
+    if not kube.reachable:
+        return False, kube.reason
+    missing = [f"{o['kind']} {(o['metadata'].get('namespace') + '/') if o['metadata'].get('namespace') else ''}"
+               f"{o['metadata']['name']}" for o in objects
+               if kube.get(o["kind"], o["metadata"]["name"], o["metadata"].get("namespace", "")) is None]
+    return (not missing), ("all objects present" if not missing else "missing " + ", ".join(missing))
+
+
+def apply_objects(text: str, what: str) -> str | None:
+    """Server-side apply of a YAML stream given in memory (stdin), never client-side."""
+    result = tools.kubectl(["apply", "--server-side", "--force-conflicts", f"--field-manager={FIELD_MANAGER}",
+                            "-f", "-"], stdin=text, timeout=180)
+    return None if result.ok else f"kubectl apply of {what}: {result.message()}"
+
+
+def resources_done(facts: Facts) -> tuple[bool, str]:
+    """The namespaces and secrets of bootstrap/resources.yaml exist."""
+    return objects_present(facts, file_objects("bootstrap/resources.yaml"))
+
+
+def apply_resources(facts: Facts) -> str | None:
+    """op inject (in memory) then kubectl apply: an op failure stops before kubectl sees anything."""
+    injected, error = secrets.inject_file(paths.RESOURCES_FILE)
+    if injected is None:
+        return error
+    return apply_objects(injected, "bootstrap/resources.yaml")
+
+
+# ----------------------------------------------------------------- CRDs
+
+def crds_done(facts: Facts) -> tuple[bool, str]:
+    """Every CRD seeded last time exists and is Established."""
+    if not CRDS_FILE.exists():
+        return False, "no CRDs seeded yet (build/crds.yaml is missing)"
+    kube = facts.kube()
+    if not kube.reachable:
+        return False, kube.reason
+    names = [o["metadata"]["name"] for o in file_objects(paths.rel(CRDS_FILE))]
+    pending = [n for n in names if (condition(kube.get("CustomResourceDefinition", n), "Established")
+                                    or {}).get("status") != "True"]
+    return (not pending), ("all CRDs Established" if not pending else "missing or not Established: " + ", ".join(pending))
+
+
+def seed_crds(facts: Facts) -> str | None:
+    """Template 00-crds.yaml without envoy-gateway, keep the CRDs, apply them, wait until Established."""
+    result = tools.run("helmfile", ["-f", "bootstrap/helmfile.d/00-crds.yaml", "template", "-q",
+                                    "--selector", "name!=envoy-gateway"], timeout=300)
+    if not result.ok:
+        return f"helmfile template of 00-crds.yaml: {result.message()}"
+    crds = [d for d in load_all(result.stdout) if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition"]
+    envoy = guards.envoy_crds([SourcedObject("00-crds.yaml", i, d) for i, d in enumerate(crds)])
+    if envoy:
+        return "refusing to seed envoy-gateway CRDs: " + ", ".join(found for *_, found in envoy)
+    text = "".join("---\n" + yaml.safe_dump(c, sort_keys=True) for c in crds)
+    write_if_changed(CRDS_FILE, text)
+    error = apply_objects(text, "the seeded CRDs")
+    if error:
+        return error
+    return wait_until("the seeded CRDs to be Established", deadline("crds", 300), lambda: crds_done(facts), facts)
+
+
+# ----------------------------------------------------------------- releases
+
+def release_stage(stage_class, release: Release):
+    """The stage that installs or upgrades one Helm release."""
+    return stage_class(f"release-{release.name}", f"Helm release {release.name} ({release.chart} {release.version})",
+                       (f"build/values/{release.name}.yaml", "bootstrap/charts.yaml",
+                        "bootstrap/helmfile.d/01-apps.yaml"),
+                       lambda facts: release_done(facts, release), lambda facts: sync_release(facts, release))
+
+
+def release_done(facts: Facts, release: Release) -> tuple[bool, str]:
+    """Deployed, at the pinned chart version, with exactly the rendered values."""
+    kube = facts.kube()
+    if not kube.reachable:
+        return False, kube.reason
+    found = kube.releases.get(release.name)
+    if found is None:
+        return False, f"release {release.name} is not installed"
+    if found.status != "deployed":
+        return False, f"release {release.name} is {found.status}"
+    if found.chart_version != release.version:
+        return False, f"release {release.name} runs chart {found.chart_version}, pinned {release.version}"
+    wanted = (load_all((paths.BUILD / f"values/{release.name}.yaml").read_text()) or [{}])[0]
+    if found.values != wanted:
+        return False, f"release {release.name} values differ from build/values/{release.name}.yaml"
+    return True, f"release {release.name} {release.version} deployed with the rendered values"
+
+
+def sync_release(facts: Facts, release: Release) -> str | None:
+    """Recover a stuck release, check the ESO invariant, then `helmfile sync` this release only."""
+    done, _ = release_done(facts, release)
+    if done:
+        return None
+    found = facts.kube().releases.get(release.name)
+    if found is not None and found.status.startswith("pending-"):
+        error = _recover_pending(release, found.status)
+        if error:
+            return error
+    result = tools.run("helmfile", ["-f", "bootstrap/helmfile.d/01-apps.yaml", "--selector", f"name={release.name}",
+                                    "sync"], timeout=deadline("release", 900))
+    return None if result.ok else f"helmfile sync of {release.name}: {result.message()}"
+
+
+def _recover_pending(release: Release, status: str) -> str | None:
+    """A release interrupted mid-operation blocks every later one (helm/helm#10599): roll back."""
+    progress.say(f"release-{release.name}: recovering from {status}")
+    args = (["rollback", release.name, "-n", release.namespace, "--wait"] if status == "pending-upgrade"
+            else ["uninstall", release.name, "-n", release.namespace, "--wait"])
+    result = tools.run("helm", args, timeout=deadline("release", 900))
+    return None if result.ok else f"helm {args[0]} of stuck release {release.name}: {result.message()}"
+
+
+# ----------------------------------------------------------------- manifests
+
+def manifest_stage(stage_class, name: str):
+    """The stage that applies one rendered manifest file."""
+    rel = MANIFESTS[name]
+    return stage_class(name, f"Apply {rel}", (rel,), lambda facts: objects_present(facts, file_objects(rel)),
+                       lambda facts: apply_manifest(facts, rel))
+
+
+def eso_present(facts: Facts) -> tuple[bool, str]:
+    """The External Secrets Operator deployment exists (invariant before any ExternalSecret)."""
+    if facts.kube().get(*ESO_DEPLOYMENT[:1], ESO_DEPLOYMENT[2], ESO_DEPLOYMENT[1]) is None:
+        return False, "the External Secrets Operator deployment external-secrets/external-secrets is missing"
+    return True, "External Secrets Operator present"
+
+
+def apply_manifest(facts: Facts, rel: str) -> str | None:
+    """Wait for the kinds' CRDs, enforce the ESO invariant, apply server-side."""
+    objects = file_objects(rel)
+    if any(o["kind"] in NEEDS_ESO for o in objects):
+        ok, why = eso_present(facts)
+        if not ok:
+            return f"refusing to apply {rel}: {why} (the operator must exist before any ExternalSecret)"
+    kinds = sorted({o["kind"] for o in objects} - {"Namespace", "Secret", "ConfigMap"})
+    error = wait_until(f"the API to serve {', '.join(kinds)}", deadline("crds", 300),
+                       lambda: _kinds_served(facts, kinds), facts)
+    return error or apply_objects((paths.ROOT / rel).read_text(), rel)
+
+
+def _kinds_served(facts: Facts, kinds: list[str]) -> tuple[bool, str]:
+    """Every kind has an Established CRD."""
+    kube = facts.kube()
+    served = {(crd.get("spec") or {}).get("names", {}).get("kind") for (k, _, _), crd in kube.objects.items()
+              if k == "CustomResourceDefinition" and
+              (condition(crd, "Established") or {}).get("status") == "True"}
+    missing = [k for k in kinds if k not in served]
+    return (not missing), ("served" if not missing else "no Established CRD for " + ", ".join(missing))
+
+
+# ----------------------------------------------------------------- VIP, Flux
+
+def vip_done(facts: Facts) -> tuple[bool, str]:
+    """build/kubeconfig already names the VIP and the API answers there."""
+    vip = facts.cluster.settings["kube-vip"]["vip"]
+    host, port = reach(vip, 6443)
+    try:
+        config = yaml.safe_load(tools.KUBECONFIG.read_text())
+        server = config["clusters"][0]["cluster"]["server"]
+        server_name = config["clusters"][0]["cluster"].get("tls-server-name", host)
+    except (OSError, KeyError, IndexError, TypeError, yaml.YAMLError):
+        return False, "build/kubeconfig is missing"
+    if server != f"https://{host}:{port}" or server_name != vip:
+        return False, f"build/kubeconfig points at {server}, not the VIP {vip}"
+    kube = facts.kube()
+    return kube.reachable, ("the API answers on the VIP" if kube.reachable else kube.reason)
+
+
+def switch_to_vip(facts: Facts) -> str | None:
+    """Once kube-vip runs, point build/kubeconfig at the VIP (falls back if the VIP does not answer)."""
+    vip = facts.cluster.settings["kube-vip"]["vip"]
+    write_kubeconfig(vip)
+    error = wait_until(f"the API server to answer on the VIP {vip}", deadline("vip", 300),
+                       lambda: kubeconfig_done(facts), facts)
+    if error:
+        write_kubeconfig(facts.cluster.first_controlplane.address)
+    return error
+
+
+FLUX_OBJECTS = (("GitRepository", "flux-system"), ("Kustomization", "cluster"), ("FluxInstance", "flux"))
+
+
+def flux_ready(facts: Facts) -> tuple[bool, str]:
+    """The Git source, the cluster Kustomization and the FluxInstance report Ready=True."""
+    kube = facts.kube()
+    if not kube.reachable:
+        return False, kube.reason
+    namespace = facts.cluster.settings["flux-instance"]["namespace"]
+    for kind, name in FLUX_OBJECTS:
+        ready = condition(kube.get(kind, name, namespace), "Ready")
+        if kube.get(kind, name, namespace) is None:
+            return False, f"{kind} {namespace}/{name} does not exist"
+        if (ready or {}).get("status") != "True":
+            message = (ready or {}).get("message") or "no Ready condition yet"
+            return False, f"{kind} {namespace}/{name} is not Ready: {message}"
+    return True, "Flux reconciles the cluster root"
+
+
+def wait_flux(facts: Facts) -> str | None:
+    """Wait for Flux to reconcile; fail naming the object and its condition message."""
+    return wait_until("Flux to reconcile the cluster root", deadline("flux", 600), lambda: flux_ready(facts), facts,
+                      interval=2.0)
+
+
+def missing_artifact(rel: str) -> bool:
+    """True if a build/ file the stages need is absent."""
+    return not Path(paths.ROOT / rel).exists()

@@ -1,0 +1,140 @@
+"""doit task creators for the apply chain: one task per stage, in the required order, each with
+`file_dep` on its inputs and an `uptodate` check that asks the live cluster; `bootstrap` runs them
+all and `plan` prints what a run would do, and why, without changing anything."""
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import sys
+
+from . import paths
+from .problems import format_problems
+
+LOCK = paths.BUILD / ".bootstrap.lock"
+
+
+class Runtime:
+    """Per-run state: the validated cluster, its facts, the run lock. Created on first use so
+    `doit list` and `doit render` never touch the cluster."""
+
+    _current = None
+
+    def __init__(self):
+        from .facts import Facts
+        from .validate import check_everything
+        outcome = check_everything(with_conformance=False)
+        if not outcome.ok:
+            raise SystemExit(format_problems(outcome.problems, "bootstrap check failed"))
+        self.cluster = outcome.cluster
+        self.facts = Facts(self.cluster)
+        self.lock_error = _take_lock()
+        # doit saves finished tasks on KeyboardInterrupt only: make SIGTERM one.
+        signal.signal(signal.SIGTERM, _interrupt)
+
+    @classmethod
+    def get(cls) -> "Runtime":
+        if cls._current is None:
+            cls._current = Runtime()
+        return cls._current
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _take_lock() -> str | None:
+    """An exclusive lock for this process; a message if another run holds it."""
+    LOCK.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(LOCK, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.seek(0)
+        return f"another bootstrap run holds {paths.rel(LOCK)} (pid {handle.read().strip() or '?'})"
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    Runtime._lock_handle = handle       # keep it open (and locked) for the whole run
+    return None
+
+
+def _stage(name: str):
+    from .stages import stage_table
+    runtime = Runtime.get()
+    return runtime, next(s for s in stage_table(runtime.cluster) if s.name == name)
+
+
+def stage_uptodate(name: str):
+    """doit uptodate: True only when the cluster shows the stage done and its inputs are unchanged."""
+    def check(task, values):
+        from .stages import decide
+        try:
+            runtime, stage = _stage(name)
+        except SystemExit:
+            return False
+        return not decide(stage, runtime.facts).run
+    return check
+
+
+def stage_action(name: str):
+    """doit action: run the stage; a failure names the stage and the cause."""
+    def act():
+        from doit.exceptions import TaskFailed
+        from .stages import run_stage
+        runtime, stage = _stage(name)
+        if runtime.lock_error:
+            return TaskFailed(runtime.lock_error)
+        error = run_stage(stage, runtime.facts)
+        return TaskFailed(f"stage {name} failed: {error}") if error else True
+    return act
+
+
+def light_stages():
+    """The stage table from the raw settings, unvalidated (cheap, for task creation); none when
+    they do not even parse: `check` then says why, and no stage can run."""
+    import yaml
+    from .config import build_cluster, settings_path
+    from .stages import stage_table
+    from .yamlio import Document
+    try:
+        docs = {name: Document(name, yaml.load(settings_path(name).read_text(), Loader=yaml.CSafeLoader))
+                for name in paths.SETTINGS}
+        docs["charts"] = Document("charts", yaml.load(paths.CHARTS_FILE.read_text(), Loader=yaml.CSafeLoader))
+        return stage_table(build_cluster(docs))
+    except Exception:   # reported precisely by `check`
+        return []
+
+
+def task_stages():
+    """The bootstrap stages, in order."""
+    previous = "render"
+    for stage in light_stages():
+        yield {
+            "basename": stage.name,
+            "doc": stage.doc,
+            "actions": [stage_action(stage.name)],
+            "file_dep": [paths.rel(f) for f in stage.files()],
+            "uptodate": [stage_uptodate(stage.name)],
+            "task_dep": [previous],
+            "verbosity": 2,
+        }
+        previous = stage.name
+    yield {"basename": "bootstrap", "doc": "Everything: render, then every stage up to a reconciling Flux",
+           "actions": None, "task_dep": [previous]}
+
+
+def print_plan():
+    """Print each stage as 'up to date' or 'would run', with the reason; change nothing."""
+    from .stages import decide, stage_table
+    runtime = Runtime.get()
+    width = max(len(s.name) for s in stage_table(runtime.cluster))
+    for stage in stage_table(runtime.cluster):
+        print(f"{stage.name:<{width}}  {decide(stage, runtime.facts)}")
+    sys.stdout.flush()
+
+
+def task_plan():
+    """Dry run: every stage as up to date or would run, with the reason (changes nothing)."""
+    return {"actions": [print_plan], "task_dep": ["render"], "uptodate": [False], "verbosity": 2}

@@ -1,0 +1,214 @@
+"""Facts: read-only queries of live state (Talos nodes, etcd, Kubernetes objects, Helm releases,
+Flux conditions), batched into a handful of calls and memoized per run. A probe never raises:
+an unreachable cluster is a fact too ("not done"), with the reason kept for the user.
+Stages call `invalidate()` after they change something."""
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+from dataclasses import dataclass, field
+
+from . import secrets, tools
+from .config import Cluster
+
+# Errors that mean "this node has no config yet" (authenticated API on a maintenance node);
+# FIELD-NOTES: without --insecure a maintenance node fails with an unknown-authority x509 error.
+MAINTENANCE_ERRORS = ("certificate signed by unknown authority", "x509:", "tls: ")
+WATCHED_KINDS = {  # CRD name -> resource to list once the CRD exists
+    "gitrepositories.source.toolkit.fluxcd.io": "gitrepositories.source.toolkit.fluxcd.io",
+    "kustomizations.kustomize.toolkit.fluxcd.io": "kustomizations.kustomize.toolkit.fluxcd.io",
+    "fluxinstances.fluxcd.controlplane.io": "fluxinstances.fluxcd.controlplane.io",
+    "clustersecretstores.external-secrets.io": "clustersecretstores.external-secrets.io",
+    "externalsecrets.external-secrets.io": "externalsecrets.external-secrets.io",
+    "clusterissuers.cert-manager.io": "clusterissuers.cert-manager.io",
+    "ciliumloadbalancerippools.cilium.io": "ciliumloadbalancerippools.cilium.io",
+    "ciliumbgpclusterconfigs.cilium.io": "ciliumbgpclusterconfigs.cilium.io",
+    "ciliumbgppeerconfigs.cilium.io": "ciliumbgppeerconfigs.cilium.io",
+    "ciliumbgpadvertisements.cilium.io": "ciliumbgpadvertisements.cilium.io",
+}
+
+
+@dataclass
+class NodeFact:
+    """A Talos node as its API answers: maintenance, configured, or unreachable."""
+
+    address: str
+    state: str
+    reason: str = ""
+
+
+@dataclass
+class ReleaseFact:
+    """The newest revision of a Helm release, from its storage Secret."""
+
+    name: str
+    namespace: str
+    status: str
+    chart_version: str
+    values: dict
+
+
+@dataclass
+class KubeFacts:
+    """What the Kubernetes API shows, or why it could not be asked."""
+
+    reachable: bool
+    reason: str = ""
+    objects: dict[tuple[str, str, str], dict] = field(default_factory=dict)   # (kind, ns, name) -> object
+    releases: dict[str, ReleaseFact] = field(default_factory=dict)
+
+    def get(self, kind: str, name: str, namespace: str = "") -> dict | None:
+        return self.objects.get((kind, namespace, name))
+
+    def names(self, kind: str) -> set[str]:
+        return {name for (k, _, name) in self.objects if k == kind}
+
+
+def condition(obj: dict | None, kind: str) -> dict | None:
+    """The status condition of a type, if any."""
+    for cond in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if cond.get("type") == kind:
+            return cond
+    return None
+
+
+class Facts:
+    """Memoized per run; `invalidate()` after any change."""
+
+    def __init__(self, cluster: Cluster):
+        self.cluster = cluster
+        self._memo: dict = {}
+
+    def invalidate(self) -> None:
+        self._memo.clear()
+
+    def _once(self, key: str, query):
+        if key not in self._memo:
+            self._memo[key] = query()
+        return self._memo[key]
+
+    def talosconfig(self) -> tuple[str | None, str]:
+        """The client config with its references resolved (memory only), or op's error."""
+        return self._once("talosconfig", lambda: secrets.inject_file(tools.paths.BUILD / "talos/talosconfig.yaml"))
+
+    def talos_nodes(self) -> dict[str, NodeFact]:
+        """Every node's state, from one authenticated `talosctl get machinestatus` call."""
+        return self._once("talos", self._query_talos)
+
+    def _query_talos(self) -> dict[str, NodeFact]:
+        addresses = [n.address for n in self.cluster.nodes]
+        config, error = self.talosconfig()
+        if config is None:
+            return {a: NodeFact(a, "unknown", f"talosconfig: {error}") for a in addresses}
+        result = tools.talosctl(["get", "machinestatus", "-n", ",".join(addresses), "-o", "json"], config,
+                                timeout=60)
+        answered = {item.get("node") for item in _json_stream(result.stdout)}
+        facts = {}
+        for address in addresses:
+            if address in answered:
+                facts[address] = NodeFact(address, "configured")
+                continue
+            line = next((ln for ln in result.stderr.splitlines() if address in ln), result.message())
+            state = "maintenance" if any(e in line for e in MAINTENANCE_ERRORS) else "unreachable"
+            facts[address] = NodeFact(address, state, line.strip())
+        return facts
+
+    def etcd_running(self) -> tuple[bool, str]:
+        """Whether etcd runs on the first control-plane node (bootstrap done)."""
+        return self._once("etcd", self._query_etcd)
+
+    def _query_etcd(self) -> tuple[bool, str]:
+        first = self.cluster.first_controlplane.address
+        config, error = self.talosconfig()
+        if config is None:
+            return False, f"talosconfig: {error}"
+        result = tools.talosctl(["service", "etcd", "-n", first], config, timeout=30)
+        if not result.ok:
+            return False, f"talosctl service etcd on {first}: {result.message()}"
+        state = re.search(r"^STATE\s+(\S+)", result.stdout, re.M)
+        found = state.group(1) if state else "unknown"
+        return found == "Running", f"etcd on {first} is {found}"
+
+    def kube(self) -> KubeFacts:
+        """Namespaces, nodes, CRDs, workloads, Helm releases and watched custom resources."""
+        return self._once("kube", self._query_kube)
+
+    def _query_kube(self) -> KubeFacts:
+        if not tools.KUBECONFIG.exists():
+            return KubeFacts(False, "no build/kubeconfig yet (the cluster has not been bootstrapped by this tool)")
+        base = tools.kubectl(["get", "namespaces,nodes,customresourcedefinitions.apiextensions.k8s.io,"
+                              "deployments.apps,daemonsets.apps,secrets", "-A", "-o", "json",
+                              "--request-timeout=10s"], timeout=30)
+        if not base.ok:
+            return KubeFacts(False, f"Kubernetes API: {base.message()}")
+        facts = KubeFacts(True)
+        _absorb(facts, _items(base.stdout))
+        extra = [r for crd, r in WATCHED_KINDS.items() if ("CustomResourceDefinition", "", crd) in facts.objects]
+        if extra:
+            more = tools.kubectl(["get", ",".join(extra), "-A", "-o", "json", "--request-timeout=10s"], timeout=30)
+            if not more.ok:
+                return KubeFacts(False, f"Kubernetes API: {more.message()}")
+            _absorb(facts, _items(more.stdout))
+        return facts
+
+
+def _json_stream(text: str) -> list[dict]:
+    """Objects of a stream of concatenated JSON documents (talosctl -o json)."""
+    decoder, items, index = json.JSONDecoder(), [], 0
+    while index < len(text):
+        while index < len(text) and text[index].isspace():
+            index += 1
+        if index >= len(text):
+            break
+        try:
+            item, index = decoder.raw_decode(text, index)
+        except ValueError:
+            break
+        items.append(item)
+    return items
+
+
+def _items(text: str) -> list[dict]:
+    """The items of a kubectl List."""
+    try:
+        return json.loads(text).get("items") or []
+    except ValueError:
+        return []
+
+
+def _absorb(facts: KubeFacts, items: list[dict]) -> None:
+    """Index objects; Helm release Secrets become ReleaseFacts, other Secrets lose their data."""
+    for obj in items:
+        meta = obj.get("metadata") or {}
+        key = (obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", ""))
+        if obj.get("kind") == "Secret":
+            if obj.get("type") == "helm.sh/release.v1":
+                _add_release(facts, obj)
+            obj = {"kind": "Secret", "metadata": meta}   # values never leave this function
+        facts.objects[key] = obj
+
+
+def _add_release(facts: KubeFacts, secret: dict) -> None:
+    """Decode a Helm release Secret (base64 of base64 of gzip of JSON) and keep the newest."""
+    try:
+        raw = base64.b64decode(base64.b64decode(secret["data"]["release"]))
+        release = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
+    except (KeyError, ValueError, OSError):
+        return
+    name = release.get("name", "")
+    current = facts.releases.get(name)
+    version = int(release.get("version", 0))
+    if current is not None and current_version(facts, name) >= version:
+        return
+    facts.releases[name] = ReleaseFact(name, release.get("namespace", ""), (release.get("info") or {}).get("status", ""),
+                                       str(((release.get("chart") or {}).get("metadata") or {}).get("version", "")),
+                                       release.get("config") or {})
+    facts.objects[("HelmRevision", release.get("namespace", ""), name)] = {"version": version}
+
+
+def current_version(facts: KubeFacts, name: str) -> int:
+    """The revision number of the release kept so far."""
+    release = facts.releases[name]
+    return facts.objects.get(("HelmRevision", release.namespace, name), {}).get("version", 0)
