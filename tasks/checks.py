@@ -95,12 +95,12 @@ def unique_nodes(cluster: Cluster, docs: dict) -> list[Problem]:
     """Node names and addresses are unique."""
     nodes = cluster.settings["talos"]["nodes"]
     problems = []
-    for key in ("name", "address"):
+    for key, what in (("name", "a name"), ("address", "an address")):
         counts = Counter(n[key] for n in nodes)
         seen: set = set()
         for i, n in enumerate(nodes):
             if counts[n[key]] > 1 and n[key] in seen:
-                problems.append(_problem(docs, "talos", f"nodes[{i}].{key}", f"a {key} no other node has",
+                problems.append(_problem(docs, "talos", f"nodes[{i}].{key}", f"{what} no other node has",
                                          f"{n[key]!r}, used {counts[n[key]]} times"))
             seen.add(n[key])
     return problems
