@@ -97,14 +97,16 @@ def light_stages():
     import yaml
     from .config import build_cluster, settings_path
     from .stages import stage_table
-    from .yamlio import Document
+    from .yamlio import Document, QuickLoader
     try:
-        docs = {name: Document(name, yaml.load(settings_path(name).read_text(), Loader=yaml.CSafeLoader))
+        docs = {name: Document(name, yaml.load(settings_path(name).read_text(), Loader=QuickLoader))
                 for name in paths.SETTINGS}
-        docs["charts"] = Document("charts", yaml.load(paths.CHARTS_FILE.read_text(), Loader=yaml.CSafeLoader))
-        return stage_table(build_cluster(docs))
+        docs["charts"] = Document("charts", yaml.load(paths.CHARTS_FILE.read_text(), Loader=QuickLoader))
+        stages = stage_table(build_cluster(docs))
     except Exception:   # reported precisely by `check`
         return []
+    names = [stage.name for stage in stages]
+    return stages if len(set(names)) == len(names) else []   # duplicate node names: `check` names them
 
 
 def task_stages():
