@@ -454,3 +454,12 @@ def test_unknown_command_with_suggestion(world):
 def test_flag_value_errors(world, args, message):
     result = world.run("talosctl", *args)
     assert result.returncode == 1 and result.stderr.startswith(message)
+
+
+def test_endpoint_failover_to_a_reachable_endpoint(world, configs):
+    configure_all(world, configs)
+    st.set_node(world.dir, CP1, unreachable=True)
+    result = world.talosctl("service", "etcd", "-e", f"{CP1},{CP2}", "-n", CP2)
+    assert result.returncode == 0 and "STATE    Preparing" in result.stdout
+    down = world.talosctl("service", "etcd", "-e", CP1, "-n", CP2)
+    assert down.returncode == 1 and "dial tcp 10.0.48.11:50000: connect: no route to host" in down.stderr

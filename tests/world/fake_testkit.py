@@ -111,97 +111,111 @@ def write_talosconfig(path: Path, endpoints: list[str], nodes: list[str], ca: st
 
 # ---------------------------------------------------------------- stub API server
 
+def _cert(cn: str, key, issuer, issuer_key, ca: bool = False, sans: tuple = ()):
+    """A certificate for `key` signed by `issuer_key`, valid for two days."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.timezone.utc)
+    builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+               .issuer_name(issuer).public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=2))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if sans:
+        builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)), critical=False)
+    return builder.sign(issuer_key, hashes.SHA256())
+
+
+def _write_pem(directory: Path, name: str, obj) -> str:
+    """Write a certificate or a private key as PEM; return the path."""
+    from cryptography.hazmat.primitives import serialization
+
+    if hasattr(obj, "private_bytes"):
+        data = obj.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption())
+    else:
+        data = obj.public_bytes(serialization.Encoding.PEM)
+    (directory / name).write_bytes(data)
+    return str(directory / name)
+
+
 def _pki(directory: Path) -> dict:
     """A CA, a 127.0.0.1 serving certificate and an admin client certificate (PEM files)."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
     directory.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.timezone.utc)
-
-    def cert(cn, key, issuer, issuer_key, ca=False, sans=()):
-        builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
-                   .issuer_name(issuer).public_key(key.public_key()).serial_number(x509.random_serial_number())
-                   .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=2))
-                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
-        if sans:
-            builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)), critical=False)
-        return builder.sign(issuer_key, hashes.SHA256())
-
-    def write(name, obj):
-        if hasattr(obj, "private_bytes"):
-            data = obj.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                     serialization.NoEncryption())
-        else:
-            data = obj.public_bytes(serialization.Encoding.PEM)
-        (directory / name).write_bytes(data)
-        return str(directory / name)
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_key, srv_key, adm_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "world-ca")])
-    ca = cert("world-ca", ca_key, ca_name, ca_key, ca=True)
-    srv_key, adm_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    srv = cert("apiserver", srv_key, ca_name, ca_key, sans=[x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
-    adm = cert("admin", adm_key, ca_name, ca_key)
-    return {"ca_file": write("ca.crt", ca), "server_cert": write("apiserver.crt", srv),
-            "server_key": write("apiserver.key", srv_key), "client_cert": write("admin.crt", adm),
-            "client_key": write("admin.key", adm_key)}
+    loopback = [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+    files = {"ca.crt": _cert("world-ca", ca_key, ca_name, ca_key, ca=True),
+             "apiserver.crt": _cert("apiserver", srv_key, ca_name, ca_key, sans=loopback),
+             "apiserver.key": srv_key, "admin.crt": _cert("admin", adm_key, ca_name, ca_key), "admin.key": adm_key}
+    paths = {name: _write_pem(directory, name, obj) for name, obj in files.items()}
+    return {"ca_file": paths["ca.crt"], "server_cert": paths["apiserver.crt"], "server_key": paths["apiserver.key"],
+            "client_cert": paths["admin.crt"], "client_key": paths["admin.key"]}
+
+
+class _StubHandler(BaseHTTPRequestHandler):
+    """Serves GET/POST /api/v1/nodes from the owning StubApi (self.server.stub)."""
+
+    def log_message(self, *args):
+        """Silence the default access log."""
+
+    def _reply(self, code: int, body: dict) -> None:
+        """Send a JSON response."""
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):  # noqa: N802
+        """List the registered nodes."""
+        self.server.stub.requests.append(("GET", self.path, None))
+        self._reply(200, {"kind": "NodeList", "apiVersion": "v1", "items": list(self.server.stub.nodes.values())})
+
+    def do_POST(self):  # noqa: N802
+        """Create a node (409 AlreadyExists when present)."""
+        stub = self.server.stub
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        stub.requests.append(("POST", self.path, body))
+        name = body["metadata"]["name"]
+        if name in stub.nodes:
+            return self._reply(409, {"kind": "Status", "reason": "AlreadyExists", "code": 409,
+                                     "message": f'nodes "{name}" already exists'})
+        stub.nodes[name] = body
+        return self._reply(201, body)
 
 
 class StubApi:
-    """A loopback HTTPS server answering POST/GET /api/v1/nodes; writes DIR/apiserver.json."""
+    """A loopback mTLS server answering POST/GET /api/v1/nodes; writes DIR/apiserver.json."""
 
     def __init__(self, world_dir: Path):
+        """Generate certificates, start serving, write apiserver.json."""
         self.requests: list[tuple[str, str, dict | None]] = []
         self.nodes: dict[str, dict] = {}
         self.pki = _pki(Path(world_dir) / "pki")
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(self.pki["server_cert"], self.pki["server_key"])
-        ctx.load_verify_locations(self.pki["ca_file"])
-        ctx.verify_mode = ssl.CERT_REQUIRED
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _StubHandler)
+        self.server.stub = self
+        self.server.socket = self._tls().wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
         self.info = {"url": f"https://127.0.0.1:{self.port}", "port": self.port, "pid": os.getpid(),
                      "ca_file": self.pki["ca_file"], "client_cert": self.pki["client_cert"],
                      "client_key": self.pki["client_key"]}
         (Path(world_dir) / "apiserver.json").write_text(json.dumps(self.info))
 
-    def _handler(self):
-        """The request handler class bound to this stub."""
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # noqa: D401 - silence
-                """Silence the default access log."""
-
-            def _reply(self, code: int, body: dict) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):  # noqa: N802
-                stub.requests.append(("GET", self.path, None))
-                self._reply(200, {"kind": "NodeList", "apiVersion": "v1", "items": list(stub.nodes.values())})
-
-            def do_POST(self):  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
-                stub.requests.append(("POST", self.path, body))
-                name = body["metadata"]["name"]
-                if name in stub.nodes:
-                    return self._reply(409, {"kind": "Status", "reason": "AlreadyExists", "code": 409,
-                                             "message": f'nodes "{name}" already exists'})
-                stub.nodes[name] = body
-                return self._reply(201, body)
-
-        return Handler
+    def _tls(self) -> ssl.SSLContext:
+        """Server context requiring a client certificate from the stub's CA."""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(self.pki["server_cert"], self.pki["server_key"])
+        ctx.load_verify_locations(self.pki["ca_file"])
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        return ctx
 
     def close(self) -> None:
         """Stop serving."""

@@ -40,6 +40,7 @@ class CliError(Exception):
     """A command failure: printed to stderr (with the usage when `usage`), exit 1."""
 
     def __init__(self, message: str, usage: bool = False):
+        """Keep the message and whether the usage follows it."""
         super().__init__(message)
         self.usage = usage
 
@@ -114,9 +115,18 @@ def _dial(state: dict, addr: str) -> dict:
     return node
 
 
+def _first_endpoint(state: dict, session: Session) -> dict:
+    """The first endpoint that answers (the gRPC client fails over between endpoints)."""
+    for host in session.endpoints:
+        node = state.get(host)
+        if node is not None and not node.get("unreachable"):
+            return _dial(state, host)
+    return _dial(state, session.endpoints[0])  # raises "no route to host"
+
+
 def connect(state: dict, session: Session, addr: str) -> dict:
-    """Authenticated call to `addr` through the first endpoint (apid proxies to other nodes)."""
-    endpoint = _dial(state, session.endpoints[0])
+    """Authenticated call to `addr` through an endpoint (apid proxies to other nodes)."""
+    endpoint = _first_endpoint(state, session)
     if endpoint["stage"] == "maintenance":
         raise RpcError(UNKNOWN_CA)
     if endpoint["machine_ca_sha256"] and endpoint["machine_ca_sha256"] != session.config.ca_sha256:

@@ -23,6 +23,7 @@ class ConfigError(Exception):
     """A config that the node refuses: phase is "parse" or "validate"."""
 
     def __init__(self, message: str, phase: str):
+        """Keep the message and the phase that failed."""
         super().__init__(message)
         self.phase = phase
 

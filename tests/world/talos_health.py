@@ -159,6 +159,7 @@ class Context:
     """Inputs of one health evaluation."""
 
     def __init__(self, world, cps: list[str], workers: list[str], cluster: str | None, endpoint: str | None):
+        """Nodes to check, the cluster they belong to and its Kubernetes endpoint."""
         self.world, self.cps, self.workers = world, cps, workers
         self.all = cps + workers
         self.cluster, self.endpoint = cluster, endpoint

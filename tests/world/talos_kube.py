@@ -73,46 +73,44 @@ def _rename(existing: dict, name: str) -> str:
     return new
 
 
-def _decide(exists: bool, same: bool, force: bool) -> bool:
-    """True when a conflict is resolved by renaming (non-interactive, without --force)."""
-    return exists and not same and not force
+def _apply_renames(name: str, renames: dict) -> str:
+    """merge.go: names of later components follow earlier renames (strings.ReplaceAll)."""
+    for old_name, new_name in renames.items():
+        name = name.replace(old_name, new_name)
+    return name
+
+
+def _plan(new_items: dict, existing: dict, compare_to: dict, force: bool, follow: dict,
+          forced_name: str = "") -> dict:
+    """Map each new component name to its merged name (rename on a conflict unless --force)."""
+    mapping = {}
+    for name, body in new_items.items():
+        merged = forced_name or _apply_renames(name, follow)
+        conflict = merged in compare_to and compare_to.get(merged) != body
+        mapping[name] = _rename(existing, merged) if conflict and not force else merged
+    return mapping
 
 
 def merge(old: dict, new: dict, force: bool, force_context: str) -> tuple[dict, list[str]]:
     """Merge `new` into `old` like Merger.Merge; return the result and the "renamed" lines."""
     clusters, users = _as_map(old, "clusters", "cluster"), _as_map(old, "users", "user")
     contexts = _as_map(old, "contexts", "context")
-    msgs, cmap, umap, xmap = [], {}, {}, {}
-    for name, body in _as_map(new, "clusters", "cluster").items():
-        rename = _decide(name in clusters, clusters.get(name) == body, force)
-        cmap[name] = _rename(clusters, name) if rename else name
-    for name, body in _as_map(new, "users", "user").items():
-        merged = name
-        for old_name, new_name in cmap.items():
-            merged = merged.replace(old_name, new_name)
-        rename = _decide(merged in users, users.get(merged) == body, force)
-        umap[name] = _rename(users, merged) if rename else merged
-    for name, body in _as_map(new, "contexts", "context").items():
-        merged = name
-        for old_name, new_name in umap.items():
-            merged = merged.replace(old_name, new_name)
-        merged = force_context or merged
-        # merge.go compares a context against merger.Clusters[name] (sic): mimic it.
-        rename = _decide(merged in clusters, clusters.get(merged) == body, force)
-        xmap[name] = _rename(clusters, merged) if rename else merged
-    for kind, mapping, section in (("cluster", cmap, "clusters"), ("auth info", umap, "users")):
-        body_key = "cluster" if section == "clusters" else "user"
-        target = clusters if section == "clusters" else users
-        for name, body in _as_map(new, section, body_key).items():
-            if mapping[name] != name:
-                msgs.append(f'renamed {kind} "{name}" -> "{mapping[name]}"')
+    new_clusters, new_users = _as_map(new, "clusters", "cluster"), _as_map(new, "users", "user")
+    new_contexts = _as_map(new, "contexts", "context")
+    cmap = _plan(new_clusters, clusters, clusters, force, {})
+    umap = _plan(new_users, users, users, force, cmap)
+    # merge.go checks a context against merger.Clusters[name] and renames among clusters (sic).
+    xmap = _plan(new_contexts, clusters, clusters, force, umap, force_context)
+    msgs = []
+    for kind, mapping, items, target in (("cluster", cmap, new_clusters, clusters),
+                                         ("auth info", umap, new_users, users)):
+        for name, body in items.items():
+            msgs += [f'renamed {kind} "{name}" -> "{mapping[name]}"'] if mapping[name] != name else []
             target[mapping[name]] = body
     current = old.get("current-context", "")
-    for name, body in _as_map(new, "contexts", "context").items():
-        if xmap[name] != name:
-            msgs.append(f'renamed context "{name}" -> "{xmap[name]}"')
-        body = dict(body, user=umap.get(body.get("user"), ""), cluster=cmap.get(body.get("cluster"), ""))
-        contexts[xmap[name]] = body
+    for name, body in new_contexts.items():
+        msgs += [f'renamed context "{name}" -> "{xmap[name]}"'] if xmap[name] != name else []
+        contexts[xmap[name]] = dict(body, user=umap.get(body.get("user"), ""), cluster=cmap.get(body.get("cluster"), ""))
         current = xmap[name]
     return _to_config(old, clusters, users, contexts, current), msgs
 

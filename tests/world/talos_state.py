@@ -2,6 +2,19 @@
 
 Every read-modify-write holds an exclusive flock on DIR/talos.lock and replaces the file
 atomically, so concurrent fake talosctl processes never lose an update.
+
+Node schema (see new_node()):
+- lifecycle: "stage" maintenance|configured|bootstrapped, "configured_at", "bootstrapped_at",
+  "apply_count", "staged_config_sha256";
+- facts of the applied config (never the config itself): "config_sha256", "config_paths"
+  (dotted leaf path -> 12-hex hash, for secret-free dry-run diffs), "machine_type", "cluster_name",
+  "endpoint" (cluster.controlPlane.endpoint), "hostname", "machine_ca_sha256" (a talosconfig `ca`
+  must match it);
+- derived on every access (refresh()): "etcd" None|Waiting|Preparing|Running, "etcd_member"
+  (sticky: bootstrapped, or a ready control plane that joined an existing etcd);
+- knobs tests set (kept across reset): "ready_after" seconds after the first apply before the node
+  is ready (bootstrap allowed), "unreachable", "hang_seconds", "talos_version", "k8s_ready"
+  (the Ready condition of the Node registered by `talosctl kubeconfig`); "k8s_registered".
 """
 from __future__ import annotations
 

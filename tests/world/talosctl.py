@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -146,14 +147,14 @@ def _record_config(node: dict, cfg: tc.MachineConfig) -> None:
 def _maintenance_apply(node: dict, data: bytes, flags) -> str:
     """internal/app/maintenance/server.go ApplyConfiguration: returns the printed text."""
     if flags["mode"] not in ("auto", "reboot", "try"):
-        raise rpc("Unimplemented", f"apply configuration --mode='{flags['mode']}' is not supported in maintenance mode")
+        raise rpc("Unimplemented", f"apply configuration --mode='{flags['mode']}' is not supported in maintenance mode")  # maintenance/server.go ApplyConfiguration
     try:
         cfg = tc.parse_machine_config(data)
     except tc.ConfigError as exc:
-        raise rpc("Unknown", f"failed to parse config: {exc}") from None
+        raise rpc("Unknown", f"failed to parse config: {exc}") from None  # maintenance/server.go (plain error: gRPC code Unknown)
     errors = cfg.errors if cfg.has_v1alpha1 else ["machine instructions are required"]
     if errors:
-        raise rpc("InvalidArgument", f"configuration validation failed: {tc.multierror(errors)}")
+        raise rpc("InvalidArgument", f"configuration validation failed: {tc.multierror(errors)}")  # maintenance/server.go
     if flags["dry-run"]:
         return "Dry run summary:\nNode is running in maintenance mode and does not have a config yet.\n"
     with st.locked(tcl.world_dir()) as state:
@@ -201,9 +202,9 @@ def _secure_apply(node: dict, data: bytes, flags) -> str:
     try:
         cfg = tc.parse_machine_config(data)
     except tc.ConfigError as exc:
-        raise rpc("InvalidArgument", str(exc)) from None
+        raise rpc("InvalidArgument", str(exc)) from None  # v1alpha1_server.go: status.Error(codes.InvalidArgument, err.Error())
     if not cfg.has_v1alpha1:
-        raise rpc("InvalidArgument", "the applied machine configuration doesn't contain v1alpha1 config, "
+        raise rpc("InvalidArgument", "the applied machine configuration doesn't contain v1alpha1 config, "  # v1alpha1_server.go
                                      "did you mean to patch the machine config instead?")
     if cfg.errors:
         raise rpc("InvalidArgument", tc.multierror(cfg.errors))
@@ -225,11 +226,11 @@ def cmd_apply_config(flags, called_as: str) -> None:
     """apply-config: insecure (maintenance, first node only: siderolabs/talos#11773) or authenticated."""
     if flags.args:
         if flags.args[0] not in ("config",) and flags.args[0].lower() != "machineconfig":
-            raise CliError(f"unknown positional argument {flags.args[0]}", usage=True)
+            raise CliError(f"unknown positional argument {flags.args[0]}", usage=True)  # apply-config.go
         if called_as == "apply-config":
-            raise CliError("expected no positional arguments", usage=True)
-    if flags["mode"] == "interactive":
-        raise CliError("the simulated talosctl does not support --mode=interactive")
+            raise CliError("expected no positional arguments", usage=True)  # apply-config.go
+    if flags["mode"] == "interactive" or flags["config-patch"]:
+        raise CliError("the simulated talosctl does not support --mode=interactive or --config-patch")
     data = _read_config(flags["file"])
     world = tcl.world_dir()
     if flags["insecure"]:
@@ -263,19 +264,19 @@ def _bootstrap_node(world: Path, state: dict, session, addr: str) -> None:
     """v1alpha1_server.go Bootstrap(): readiness, role, then the etcd data directory."""
     node = tcl.connect(state, session, addr)
     if not st.is_ready(node):
-        raise rpc("FailedPrecondition", "bootstrap is not available yet")
+        raise rpc("FailedPrecondition", "bootstrap is not available yet")  # v1alpha1_server.go Bootstrap()
     if node["machine_type"] == "worker":
-        raise rpc("FailedPrecondition", "bootstrap can only be performed on a control plane node")
+        raise rpc("FailedPrecondition", "bootstrap can only be performed on a control plane node")  # v1alpha1_server.go Bootstrap()
     with st.locked(world) as live:
         if st.etcd_exists(live, node["cluster_name"]):
-            raise rpc("AlreadyExists", "etcd data directory is not empty")
+            raise rpc("AlreadyExists", "etcd data directory is not empty")  # v1alpha1_server.go Bootstrap()
         live[addr].update(stage="bootstrapped", etcd_member=True, bootstrapped_at=time.time())
 
 
 def cmd_bootstrap(flags, called_as: str) -> None:
     """bootstrap: silent on success; bootstrap.go wraps errors with "error executing bootstrap: %s"."""
     if flags.args:
-        raise CliError(f'unknown command "{flags.args[0]}" for "talosctl bootstrap"', usage=True)
+        raise CliError(f'unknown command "{flags.args[0]}" for "talosctl bootstrap"', usage=True)  # cobra.NoArgs (args.go)
     if flags["recover-from"]:
         raise CliError("the simulated talosctl does not support --recover-from")
     session = tcl.open_session(flags)
@@ -294,8 +295,6 @@ def cmd_bootstrap(flags, called_as: str) -> None:
 
 def _kubeconfig_path(args: list[str], merge: bool) -> tuple[Path, bool]:
     """kubeconfig.go: resolve the local path and whether merging applies."""
-    import os
-
     if args:
         path = Path(args[0])
     elif merge:
@@ -334,17 +333,17 @@ def _kube_source(world: Path, state: dict, session, addr: str) -> dict:
 def cmd_kubeconfig(flags, called_as: str) -> None:
     """kubeconfig [local-path]: write or merge the admin kubeconfig (kubeconfig.go RunE)."""
     if len(flags.args) > 1:
-        raise CliError(f"accepts at most 1 arg(s), received {len(flags.args)}", usage=True)
+        raise CliError(f"accepts at most 1 arg(s), received {len(flags.args)}", usage=True)  # cobra.MaximumNArgs (args.go)
     session = tcl.open_session(flags)
     tcl.fail_if_multi_nodes(session, "kubeconfig")
     path, merge = _kubeconfig_path(flags.args, flags["merge"])
     if path.exists() and not (flags["force"] or flags["merge"]):
-        raise CliError(f'kubeconfig file already exists, use --force to overwrite: "{path}"')
+        raise CliError(f'kubeconfig file already exists, use --force to overwrite: "{path}"')  # kubeconfig.go
     world = tcl.world_dir()
     try:
         fresh = _kube_source(world, tcl.snapshot(world), session, session.nodes[0])
     except RpcError as exc:
-        raise CliError(f"error copying: {exc}") from None
+        raise CliError(f"error copying: {exc}") from None  # kubeconfig.go: "error copying: %w"
     from tests.world import talos_kube as tk
 
     if not merge:
@@ -363,7 +362,7 @@ def _load_kubeconfig(path: Path) -> dict:
     try:
         return yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
-        raise CliError(f"error loading config file \"{path}\": {exc}") from None
+        raise CliError(f"error loading config file \"{path}\": {exc}") from None  # clientcmd.LoadFromFile (approximate)
 
 
 # ---------------------------------------------------------------- service / etcd
@@ -417,11 +416,11 @@ def _service_info(node: dict, addr: str, service: str) -> list[list[str]]:
 def cmd_service(flags, called_as: str) -> None:
     """service [<id> [start|stop|restart|status]] (service.go)."""
     if len(flags.args) > 2:
-        raise CliError(f"accepts at most 2 arg(s), received {len(flags.args)}", usage=True)
+        raise CliError(f"accepts at most 2 arg(s), received {len(flags.args)}", usage=True)  # cobra.MaximumNArgs (args.go)
     service = flags.args[0] if flags.args else ""
     action = flags.args[1] if len(flags.args) == 2 else "status"
     if action not in ("status", "start", "stop", "restart"):
-        raise CliError(f'unsupported service action: "{action}"')
+        raise CliError(f'unsupported service action: "{action}"')  # service.go
     if action != "status":
         raise CliError(f"the simulated talosctl does not support service {action}")
     session = tcl.open_session(flags)
@@ -435,7 +434,7 @@ def cmd_service(flags, called_as: str) -> None:
         rows += _service_info(node, addr, service) if service else [
             [addr, r[0], r[1], r[2], f"{_since(r[4])} ago", r[3]] for r in _services(node)]
     if errors:
-        raise CliError("error listing services: " + tcl.join_node_errors(errors, len(session.nodes) > 1))
+        raise CliError("error listing services: " + tcl.join_node_errors(errors, len(session.nodes) > 1))  # service.go: "error listing services: %w"
     if service and not rows:
         raise CliError(f'service "{service}" is not registered on any nodes')  # service.go
     header = [] if service else [["NODE", "SERVICE", "STATE", "HEALTH", "LAST CHANGE", "LAST EVENT"]]
@@ -476,7 +475,7 @@ def cmd_etcd(flags, called_as: str) -> None:
         except RpcError as exc:
             errors.append((addr, str(exc)))
     if errors:
-        raise CliError("error getting members: " + tcl.join_node_errors(errors, len(session.nodes) > 1))
+        raise CliError("error getting members: " + tcl.join_node_errors(errors, len(session.nodes) > 1))  # etcd.go: "error getting members: %w"
     header = [["NODE", "ID", "HOSTNAME", "PEER URLS", "CLIENT URLS", "LEARNER"]] if rows else []
     _out(tcl.tabwrite(header + rows))
 
@@ -577,7 +576,7 @@ def cmd_version(flags, called_as: str) -> None:
 def cmd_reset(flags, called_as: str) -> None:
     """reset: wipe to maintenance (powered off unless --reboot). Silent in a non-terminal."""
     if flags.args:
-        raise CliError(f'unknown command "{flags.args[0]}" for "talosctl reset"', usage=True)
+        raise CliError(f'unknown command "{flags.args[0]}" for "talosctl reset"', usage=True)  # cobra.NoArgs (args.go)
     world = tcl.world_dir()
     if flags["insecure"]:
         nodes, connect = [tcl.host_of(n) for n in flags["nodes"]][:1], tcl.connect_insecure
@@ -645,7 +644,7 @@ def _table(kind: str, items: list[dict]) -> str:
 def cmd_get(flags, called_as: str) -> None:
     """get machinestatus|members [-o table|json|yaml] (get.go)."""
     if not flags.args:
-        raise CliError("requires at least 1 arg(s), only received 0", usage=True)
+        raise CliError("requires at least 1 arg(s), only received 0", usage=True)  # cobra.MinimumNArgs (args.go)
     kind = GET_TYPES.get(flags.args[0].lower())
     if kind is None:
         raise CliError(f'the simulated talosctl cannot get resource "{flags.args[0]}"')
@@ -715,7 +714,7 @@ def run(argv: list[str]) -> int:
     if command in UNSIMULATED:
         raise CliError(f'the simulated talosctl does not implement "{command}"')
     if command not in HANDLERS:
-        raise CliError(cobra.unknown_command(typed, "talosctl", sorted(HANDLERS)), usage=True)
+        raise CliError(cobra.unknown_command(typed, "talosctl", sorted(HANDLERS)), usage=True)  # cobra command.go legacyArgs()
     flags = cobra.parse(GLOBAL_FLAGS + FLAGS[command], rest)
     if flags["help"]:
         _out(_usage(command))
