@@ -107,6 +107,11 @@ _TYPE_WORDS = {"object": "a mapping", "array": "a list", "integer": "an integer"
                "string": "a string", "boolean": "a boolean", "null": "null"}
 
 
+_BOUNDS = {"minimum": "at least {}", "maximum": "at most {}", "minItems": "at least {} item(s)",
+           "minLength": "at least {} character(s)", "maxLength": "at most {} characters",
+           "minProperties": "at least {} entry(ies)"}
+
+
 def _expected(error, defs: dict) -> str:
     """What the schema wanted, in words."""
     schema = error.schema
@@ -121,8 +126,8 @@ def _expected(error, defs: dict) -> str:
         return " or ".join(_TYPE_WORDS.get(k, f"a {k}") for k in kinds)
     if error.validator == "pattern":
         return schema.get("description") or f"a string matching {error.validator_value}"
-    if error.validator in ("minimum", "maximum", "minItems", "minLength", "minProperties", "maxLength"):
-        return f"{error.validator} {error.validator_value}"
+    if error.validator in _BOUNDS:
+        return _BOUNDS[error.validator].format(error.validator_value)
     return schema.get("description") or error.message
 
 
