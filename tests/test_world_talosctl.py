@@ -5,6 +5,7 @@ import base64
 import json
 import os
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -463,3 +464,13 @@ def test_endpoint_failover_to_a_reachable_endpoint(world, configs):
     assert result.returncode == 0 and "STATE    Preparing" in result.stdout
     down = world.talosctl("service", "etcd", "-e", CP1, "-n", CP2)
     assert down.returncode == 1 and "dial tcp 10.0.48.11:50000: connect: no route to host" in down.stderr
+
+
+def test_modules_run_directly_with_python_m(world):
+    env = dict(world.env, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    talos = subprocess.run([sys.executable, "-m", "tests.world.talosctl", "version", "--client", "--short"],
+                           env=env, capture_output=True, text=True, cwd=world.dir, timeout=60)
+    assert talos.stdout == "Client:\nTalos v1.13.9\n"
+    op_version = subprocess.run([sys.executable, "-m", "tests.world.op", "--version"], env=env,
+                                capture_output=True, text=True, cwd=world.dir, timeout=60)
+    assert op_version.stdout == "2.32.0\n"
