@@ -21,12 +21,14 @@ class Runtime:
     _current = None
 
     def __init__(self):
+        from .config import build_cluster, load_documents
         from .facts import Facts
-        from .validate import check_everything
-        outcome = check_everything(with_conformance=False)
-        if not outcome.ok:
-            raise SystemExit(format_problems(outcome.problems, "bootstrap check failed"))
-        self.cluster = outcome.cluster
+        # The `check` task (a dependency of every stage) already ran the full check; schema
+        # validation here only guards against running stages on their own with broken settings.
+        docs, problems = load_documents()
+        if problems:
+            raise SystemExit(format_problems(problems, "bootstrap check failed"))
+        self.cluster = build_cluster(docs)
         self.facts = Facts(self.cluster)
         self.lock_error = _take_lock()
         # doit saves finished tasks on KeyboardInterrupt only: make SIGTERM one.

@@ -161,7 +161,25 @@ def _maintenance_apply(node: dict, data: bytes, flags) -> str:
         if state[node["address"]]["stage"] != "maintenance":
             raise RpcError(tcl.CERT_REQUIRED)
         _record_config(state[node["address"]], cfg)
+    _kubelet_joins(tcl.world_dir(), node["address"])
     return ""
+
+
+def _kubelet_joins(world: Path, address: str) -> None:
+    """World convention: a node configured into an already bootstrapped cluster registers its
+    Node object, as its kubelet would (best effort: the API server may not be up)."""
+    from tests.world import talos_kube as tk
+
+    state = tcl.snapshot(world)
+    node, api = state[address], tk.apiserver_info(world)
+    if api is None or not st.etcd_exists(state, node["cluster_name"]):
+        return
+    try:
+        tk.register_nodes(api, [node])
+    except (OSError, RuntimeError):
+        return
+    with st.locked(world) as live:
+        live[address]["k8s_registered"] = True
 
 
 def _immediate_error(node: dict, cfg: tc.MachineConfig) -> str | None:
