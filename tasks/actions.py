@@ -10,7 +10,7 @@ import yaml
 
 from . import guards, paths, progress, secrets, tools
 from .config import Node, Release
-from .facts import Facts, condition
+from .facts import IDENTITY, Facts, cluster_uid, condition
 from .gitops import SourcedObject
 from .reach import reach
 from .render import write_if_changed
@@ -19,7 +19,6 @@ from .yamlio import load_all
 FIELD_MANAGER = "talos-flux-bootstrap"
 CRDS_FILE = paths.BUILD / "crds.yaml"
 RAW_KUBECONFIG = paths.BUILD / ".talos-kubeconfig"
-IDENTITY = paths.BUILD / "cluster-identity"
 # Manifests applied right after a release, as their own stages: stage name -> build/ file.
 MANIFESTS = {"cilium-network": "build/manifests/cilium-network.yaml",
              "cluster-issuer": "build/manifests/cluster-issuer.yaml",
@@ -118,7 +117,10 @@ def etcd_bootstrap(facts: Facts) -> str | None:
     progress.waiting(f"etcd bootstrap on {first} to be accepted", end)
     while True:
         result = tools.talosctl(["bootstrap", "-n", first], talosconfig, timeout=60)
-        if result.ok or "AlreadyExists" in result.stderr:
+        if result.ok:
+            IDENTITY.unlink(missing_ok=True)    # a new cluster: its identity is learned on first contact
+            break
+        if "AlreadyExists" in result.stderr:
             break
         if "FailedPrecondition" not in result.stderr or time.monotonic() >= end:
             return f"talosctl bootstrap on {first}: {result.message()}"
@@ -144,9 +146,19 @@ def fetch_kubeconfig(facts: Facts) -> str | None:
     if not result.ok:
         return f"talosctl kubeconfig from {first}: {result.message()}"
     write_kubeconfig(first)
-    IDENTITY.unlink(missing_ok=True)
-    return wait_until("the Kubernetes API server to answer", deadline("api", 600),
-                      lambda: kubeconfig_done(facts), facts)
+    error = wait_until("the Kubernetes API server to answer", deadline("api", 600),
+                       lambda: _answers(facts), facts)
+    if error or facts.kube().stranger:
+        return error or facts.kube().reason
+    if not IDENTITY.exists():       # first contact after a fresh `talosctl bootstrap`
+        IDENTITY.write_text(cluster_uid(facts.kube()) + "\n")
+    return None
+
+
+def _answers(facts: Facts) -> tuple[bool, str]:
+    """Some API server answers (ours or, caught by the caller, a stranger)."""
+    kube = facts.kube()
+    return kube.reachable or kube.stranger, kube.reason or "the API server answers"
 
 
 def write_kubeconfig(host: str) -> None:

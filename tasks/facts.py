@@ -56,6 +56,7 @@ class KubeFacts:
 
     reachable: bool
     reason: str = ""
+    stranger: bool = False          # an API server answered, but it is not this cluster's
     objects: dict[tuple[str, str, str], dict] = field(default_factory=dict)   # (kind, ns, name) -> object
     releases: dict[str, ReleaseFact] = field(default_factory=dict)
 
@@ -145,6 +146,9 @@ class Facts:
             return KubeFacts(False, f"Kubernetes API: {base.message()}")
         facts = KubeFacts(True)
         _absorb(facts, _items(base.stdout))
+        stranger = _stranger(facts)
+        if stranger:
+            return KubeFacts(False, stranger, stranger=True)
         extra = [r for crd, r in WATCHED_KINDS.items() if ("CustomResourceDefinition", "", crd) in facts.objects]
         if extra:
             more = tools.kubectl(["get", ",".join(extra), "-A", "-o", "json", "--request-timeout=10s"], timeout=30)
@@ -152,6 +156,28 @@ class Facts:
                 return KubeFacts(False, f"Kubernetes API: {more.message()}")
             _absorb(facts, _items(more.stdout))
         return facts
+
+
+IDENTITY = tools.paths.BUILD / "cluster-identity"
+
+
+def cluster_uid(facts: KubeFacts) -> str:
+    """The uid of the kube-system namespace: unique per cluster, stable for its life."""
+    return ((facts.get("Namespace", "kube-system") or {}).get("metadata") or {}).get("uid", "")
+
+
+def _stranger(facts: KubeFacts) -> str | None:
+    """Why the API server reached is not the cluster this tool built, if it is not."""
+    try:
+        expected = IDENTITY.read_text().strip()
+    except OSError:
+        return None
+    found = cluster_uid(facts)
+    if found == expected:
+        return None
+    return (f"the API server reached through build/kubeconfig is not the cluster this tool built "
+            f"(kube-system uid {found or 'missing'}, expected {expected} from {tools.paths.rel(IDENTITY)}); "
+            "refusing to use it — check BOOTSTRAP_ADDRESS_MAP, or remove build/kubeconfig after a repave")
 
 
 def _json_stream(text: str) -> list[dict]:

@@ -1,103 +1,273 @@
-"""`doit bootstrap` end to end in the simulated cluster: real kubectl/helm/helmfile, fake API,
-fake talosctl and op. Each test gets its own project copy and world."""
+"""`doit bootstrap` end to end in the simulated cluster: real kubectl, helm and helmfile against the
+fake API server, fake talosctl and op. One cluster is bootstrapped per module; the scenarios then
+run in file order, each leaving the cluster converged for the next."""
 from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
 from tests.project import Project, executed_tasks
-from tests.world.world import CANARY, World
+from tests.world import op as fake_op
+from tests.world.shims import add_fault, clear_faults
+from tests.world.world import CANARY, World, delete_object, repave
 
-pytest.importorskip("tests.world.apiserver")
+RELEASES = ["cilium", "coredns", "spegel", "cert-manager", "external-secrets", "onepassword-connect",
+            "kube-vip", "flux-operator", "flux-instance"]
 
-ORDER = ["talosctl apply-config", "talosctl bootstrap", "kubectl apply", "helmfile sync"]
+
+class Cluster:
+    """A bootstrapped project and its world, with helpers to rerun and read the call log."""
+
+    def __init__(self, project: Project, world: World, env: dict):
+        self.project, self.world, self.env = project, world, env
+        self.first = None
+
+    def bootstrap(self, *extra: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        self.mark = len(self.world.calls())
+        return self.project.doit("bootstrap", *extra, env=self.env, timeout=timeout)
+
+    def new_calls(self) -> list[dict]:
+        return self.world.calls()[self.mark:]
+
+    def new_mutating(self) -> list[dict]:
+        return [c for c in self.new_calls() if c["mutating"]]
+
+    def converge(self) -> None:
+        result = self.bootstrap()
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
 
-@pytest.fixture
-def bootstrapped(tmp_path, schema_env):
-    """A project copy bootstrapped once in a fresh world; yields (project, world, env, result)."""
-    project = Project.copy(tmp_path / "repo")
-    world = World(tmp_path / "world", project.root).start()
+def synced(calls: list[dict]) -> list[str]:
+    """Release names of the `helmfile ... --selector name=X sync` calls, in order."""
+    return [a.split("=", 1)[1] for c in calls if c["tool"] == "helmfile" and "sync" in c["argv"]
+            for a in c["argv"] if a.startswith("name=")]
+
+
+def summary(calls: list[dict]) -> list[str]:
+    return [f"{c['tool']} {' '.join(c['argv'])[:120]}" for c in calls]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory, schema_env):
+    base = tmp_path_factory.mktemp("e2e")
+    project = Project.copy(base / "repo")
+    world = World(base / "world", project.root).start()
     env = {**schema_env, **world.env(), "BOOTSTRAP_TIMEOUT_FLUX": "60", "BOOTSTRAP_TIMEOUT_NODES": "60"}
-    result = project.doit("bootstrap", env=env, timeout=600)
-    yield project, world, env, result
+    c = Cluster(project, world, env)
+    c.first = c.bootstrap()
+    yield c
     world.stop()
 
 
-def _summary(call: dict) -> str:
-    argv = [a for a in call["argv"] if not a.startswith("-")]
-    return f"{call['tool']} {' '.join(argv[:3])}"
-
-
-def test_fresh_cluster_reaches_flux(bootstrapped):
-    """Exit 0, mutating calls in the required order, exactly one bootstrap, Flux Ready."""
-    project, world, env, result = bootstrapped
+def test_fresh_cluster_reaches_flux_in_the_required_order(cluster):
+    """Exit 0; talos apply before the single bootstrap; resources, CRDs, then the releases in
+    order; Flux reports Ready."""
+    result = cluster.first
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    mutating = world.mutating()
-    bootstraps = [c for c in mutating if c["tool"] == "talosctl" and "bootstrap" in c["argv"]]
-    assert len(bootstraps) == 1
-    syncs = [c for c in mutating if c["tool"] == "helmfile"]
-    released = [next(a.split("=", 1)[1] for a in c["argv"] if a.startswith("name=")) for c in syncs]
-    assert released == ["cilium", "coredns", "spegel", "cert-manager", "external-secrets", "onepassword-connect",
-                        "kube-vip", "flux-operator", "flux-instance"]
-    first_sync = mutating.index(syncs[0])
-    assert mutating.index(bootstraps[0]) < first_sync
-    applies_before = [c for c in mutating[:first_sync] if c["tool"] == "kubectl"]
-    assert len(applies_before) >= 2          # resources, then CRDs
-    plan = project.doit("plan", env=env)
+    mutating = [c for c in cluster.world.calls() if c["mutating"]]
+    bootstraps = [i for i, c in enumerate(mutating) if c["tool"] == "talosctl" and "bootstrap" in c["argv"]]
+    applies = [i for i, c in enumerate(mutating) if c["tool"] == "talosctl" and "apply-config" in c["argv"]]
+    assert len(bootstraps) == 1 and len(applies) == 4
+    assert applies[0] < bootstraps[0] < applies[1]          # first node, bootstrap, then the others join
+    assert synced(mutating) == RELEASES
+    first_sync = next(i for i, c in enumerate(mutating) if c["tool"] == "helmfile")
+    kubectl_before = [c for c in mutating[bootstraps[0]:first_sync] if c["tool"] == "kubectl"]
+    assert len(kubectl_before) == 2                          # resources, then the seeded CRDs
+    assert "name!=envoy-gateway" in " ".join(
+        a for c in cluster.world.calls() if c["tool"] == "helmfile" and "template" in c["argv"] for a in c["argv"])
+    plan = cluster.project.doit("plan", env=cluster.env)
     assert "flux-ready" in plan.stdout and "would run" not in plan.stdout, plan.stdout
+    assert "Flux reconciles the cluster root" in plan.stdout
 
 
-def test_rerun_and_lost_state_change_nothing(bootstrapped):
-    """An immediate rerun, and a rerun after deleting doit's state, make zero mutating calls."""
-    project, world, env, result = bootstrapped
+def test_immediate_rerun_and_lost_doit_state_make_no_change(cluster):
+    """Zero mutating calls on a rerun, and again after deleting doit's state file."""
+    result = cluster.bootstrap()
     assert result.returncode == 0, result.stderr[-3000:]
-    before = len(world.calls())
-    again = project.doit("bootstrap", env=env)
-    assert again.returncode == 0, again.stderr[-3000:]
-    assert [c for c in world.calls()[before:] if c["mutating"]] == []
-    project.path(".doit.db").unlink()
-    before = len(world.calls())
-    third = project.doit("bootstrap", env=env)
-    assert third.returncode == 0, third.stderr[-3000:]
-    assert [_summary(c) for c in world.calls()[before:] if c["mutating"]] == []
-
-
-def test_cilium_edit_reruns_only_the_cilium_release(bootstrapped):
-    """Editing cilium.yaml: the only mutating calls are the Cilium release's."""
-    project, world, env, result = bootstrapped
+    assert cluster.new_mutating() == []
+    assert executed_tasks(result.stdout) == []
+    cluster.project.path(".doit.db").unlink()
+    result = cluster.bootstrap()
     assert result.returncode == 0, result.stderr[-3000:]
-    cilium = project.read_yaml("bootstrap/values/cilium.yaml")
-    cilium["values"] = {"operator": {"replicas": 1}}
-    project.write_yaml("bootstrap/values/cilium.yaml", cilium)
-    before = len(world.calls())
-    rerun = project.doit("bootstrap", env=env)
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
-    mutating = [c for c in world.calls()[before:] if c["mutating"]]
-    assert mutating and all("cilium" in " ".join(c["argv"]) for c in mutating), [_summary(c) for c in mutating]
-    assert "release-cilium" in executed_tasks(rerun.stdout)
+    assert summary(cluster.new_mutating()) == []
 
 
-def test_canary_secret_never_on_disk_or_in_output(bootstrapped):
-    """The fake 1Password's canary value appears in no file under build/, the doit state or output."""
-    project, world, env, result = bootstrapped
+def test_canary_secret_never_reaches_disk_logs_or_output(cluster):
+    """The fake 1Password canary is nowhere in build/, the doit state, the event log or output."""
+    assert CANARY not in cluster.first.stdout + cluster.first.stderr
+    files = [*cluster.project.path("build").rglob("*"), cluster.project.path(".doit.db")]
+    for path in (p for p in files if p.is_file()):
+        assert CANARY not in path.read_text(errors="replace"), path
+    assert CANARY not in (cluster.world.dir / "calls.jsonl").read_text()
+
+
+def test_one_cilium_edit_reruns_only_the_cilium_release(cluster):
+    """The plan names the changed input; the rerun's only mutating calls are Cilium's release."""
+    settings = cluster.project.read_yaml("bootstrap/values/cilium.yaml")
+    settings["values"] = {"operator": {"replicas": 1}}
+    cluster.project.write_yaml("bootstrap/values/cilium.yaml", settings)
+    plan = cluster.project.doit("plan", env=cluster.env)
+    lines = [line for line in plan.stdout.splitlines() if "would run" in line]
+    assert len(lines) == 1 and lines[0].startswith("release-cilium"), plan.stdout
+    assert "build/values/cilium.yaml changed" in lines[0]
+    result = cluster.bootstrap()
     assert result.returncode == 0, result.stderr[-3000:]
-    assert CANARY not in result.stdout + result.stderr
-    for path in [*project.path("build").rglob("*"), project.path(".doit.db")]:
-        if path.is_file():
-            assert CANARY not in path.read_text(errors="replace"), path
+    mutating = cluster.new_mutating()
+    assert synced(mutating) == ["cilium"]
+    assert all("cilium" in " ".join(c["argv"]) for c in mutating), summary(mutating)
 
 
-def test_invalid_values_make_no_mutating_call(tmp_path, schema_env):
-    """A guard violation stops the run before any cluster call that changes something."""
-    project = Project.copy(tmp_path / "repo")
-    world = World(tmp_path / "world", project.root).start()
+@pytest.mark.parametrize("what, delete, stage", [
+    ("release", ("helm", "uninstall", "spegel", "-n", "kube-system"), "spegel"),
+    ("namespace", ("Namespace", "cert-manager"), "cert-manager"),
+])
+def test_deleted_release_or_namespace_reruns_only_its_stage(cluster, what, delete, stage):
+    """Only the stage whose object vanished runs again."""
+    if what == "release":
+        subprocess.run([str(cluster.world.dir / "bin" / "helm"), *delete[1:], "--kubeconfig",
+                        str(cluster.project.path("build/kubeconfig"))], env={**cluster.env}, check=True,
+                       capture_output=True)
+    else:
+        assert delete_object(cluster.world, "v1", delete[0], delete[1])
+    result = cluster.bootstrap()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert synced(cluster.new_mutating()) == [stage]
+    assert [c for c in cluster.new_mutating() if c["tool"] in ("talosctl", "kubectl")] == []
+
+
+def test_deleted_crd_reruns_only_the_crd_seeding(cluster):
+    """A seeded CRD deleted in the cluster: only the CRD stage applies again."""
+    assert delete_object(cluster.world, "apiextensions.k8s.io/v1", "CustomResourceDefinition",
+                         "certificates.cert-manager.io")
+    result = cluster.bootstrap()
+    assert result.returncode == 0, result.stderr[-3000:]
+    mutating = cluster.new_mutating()
+    assert [c["tool"] for c in mutating] == ["kubectl"], summary(mutating)
+    assert "crds" in executed_tasks(result.stdout)
+
+
+def test_failed_stage_is_named_and_the_rerun_starts_there(cluster):
+    """A release whose sync exits 1 fails the run naming the stage; the rerun re-applies nothing before it."""
+    subprocess.run([str(cluster.world.dir / "bin" / "helm"), "uninstall", "coredns", "-n", "kube-system",
+                    "--kubeconfig", str(cluster.project.path("build/kubeconfig"))], env=cluster.env, check=True,
+                   capture_output=True)
+    cilium = cluster.project.read_yaml("bootstrap/values/cilium.yaml")
+    add_fault(cluster.world.dir, tool="helmfile", match="name=coredns", action="fail", exit=1,
+              stderr="simulated failure", times=1)
+    failed = cluster.bootstrap()
+    assert failed.returncode != 0
+    assert "release-coredns" in failed.stdout + failed.stderr
+    assert cilium == cluster.project.read_yaml("bootstrap/values/cilium.yaml")
+    result = cluster.bootstrap()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert synced(cluster.new_mutating()) == ["coredns"]
+    assert summary(c for c in cluster.new_mutating() if c["tool"] != "helmfile" and c["tool"] != "helm") == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_interrupted_stage_resumes_without_reset_or_second_bootstrap(cluster, sig):
+    """SIGTERM or Ctrl-C in the middle of a stage; the next run finishes only that stage."""
+    subprocess.run([str(cluster.world.dir / "bin" / "helm"), "uninstall", "kube-vip", "-n", "kube-system",
+                    "--kubeconfig", str(cluster.project.path("build/kubeconfig"))], env=cluster.env, check=True,
+                   capture_output=True)
+    add_fault(cluster.world.dir, tool="helmfile", match="name=kube-vip", action="hang", seconds=30, times=1)
+    mark = len(cluster.world.calls())
+    process = subprocess.Popen([sys.executable, "-m", "doit", "bootstrap"], cwd=cluster.project.root,
+                               env={**__import__("os").environ, **cluster.env}, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any("name=kube-vip" in " ".join(c["argv"]) for c in cluster.world.calls()[mark:]):
+        assert time.monotonic() < deadline, "the kube-vip stage never started"
+        time.sleep(0.2)
+    process.send_signal(sig)
+    process.communicate(timeout=60)
+    assert process.returncode != 0
+    clear_faults(cluster.world.dir)
+    result = cluster.bootstrap()
+    assert result.returncode == 0, result.stderr[-3000:]
+    mutating = cluster.new_mutating()
+    assert synced(mutating) == ["kube-vip"]
+    assert not any(c["tool"] == "talosctl" for c in mutating)
+
+
+def test_op_signed_out_stops_the_stage_before_kubectl(cluster):
+    """op not signed in: the first stage that needs op (here already the Talos client config)
+    fails with op's message; kubectl receives nothing."""
+    assert delete_object(cluster.world, "v1", "Secret", "onepassword-secret", "external-secrets")
+    state = json.loads((cluster.world.dir / "op.json").read_text())
+    fake_op.write_state(cluster.world.dir, signed_in=False, vaults=state["vaults"])
     try:
-        settings = project.read_yaml("bootstrap/values/kube-vip.yaml")
-        settings["services"]["enabled"] = True
-        project.write_yaml("bootstrap/values/kube-vip.yaml", settings)
-        result = project.doit("bootstrap", env={**schema_env, **world.env()})
-        assert result.returncode != 0
-        assert "kube-vip-control-plane-only" in result.stdout + result.stderr
-        assert world.mutating() == []
+        result = cluster.bootstrap()
     finally:
-        world.stop()
+        fake_op.write_state(cluster.world.dir, signed_in=True, vaults=state["vaults"])
+    assert result.returncode != 0
+    assert "You are not currently signed in" in result.stdout + result.stderr
+    assert cluster.new_mutating() == []
+    cluster.converge()
+
+
+def test_missing_op_reference_stops_the_stage_before_kubectl(cluster):
+    """A reference op cannot resolve: the stage fails with op's message; kubectl receives nothing."""
+    assert delete_object(cluster.world, "v1", "Secret", "onepassword-secret", "external-secrets")
+    state = json.loads((cluster.world.dir / "op.json").read_text())
+    vaults = json.loads(json.dumps(state["vaults"]))
+    del vaults["homelab"]["onepassword-connect"]
+    fake_op.write_state(cluster.world.dir, signed_in=True, vaults=vaults)
+    try:
+        result = cluster.bootstrap()
+    finally:
+        fake_op.write_state(cluster.world.dir, signed_in=True, vaults=state["vaults"])
+    assert result.returncode != 0
+    assert "[ERROR]" in result.stdout + result.stderr
+    assert cluster.new_mutating() == []
+    cluster.converge()
+
+
+def test_a_stranger_api_server_is_refused(cluster):
+    """If the API server reached is not the cluster this tool built, nothing is applied."""
+    identity = cluster.project.path("build/cluster-identity")
+    original = identity.read_text()
+    identity.write_text("00000000-not-this-cluster\n")
+    subprocess.run([str(cluster.world.dir / "bin" / "helm"), "uninstall", "spegel", "-n", "kube-system",
+                    "--kubeconfig", str(cluster.project.path("build/kubeconfig"))], env=cluster.env, check=True,
+                   capture_output=True)
+    try:
+        result = cluster.bootstrap()
+    finally:
+        identity.write_text(original)
+    assert result.returncode != 0
+    assert "not the cluster this tool built" in result.stdout + result.stderr
+    assert cluster.new_mutating() == []
+    cluster.converge()
+
+
+def test_invalid_values_make_no_mutating_call(cluster):
+    """A guard violation stops the run before any call that changes the cluster."""
+    path = "bootstrap/values/kube-vip.yaml"
+    original = cluster.project.path(path).read_text()
+    settings = cluster.project.read_yaml(path)
+    settings["services"]["enabled"] = True
+    cluster.project.write_yaml(path, settings)
+    try:
+        result = cluster.bootstrap()
+    finally:
+        cluster.project.path(path).write_text(original)
+    assert result.returncode != 0
+    assert "kube-vip-control-plane-only" in result.stdout + result.stderr
+    assert cluster.new_calls() == []
+
+
+def test_repaved_cluster_reruns_every_stage(cluster):
+    """Every node back in maintenance mode and an empty API: every stage runs again, one bootstrap."""
+    repave(cluster.world)
+    result = cluster.bootstrap()
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    mutating = cluster.new_mutating()
+    assert sum(1 for c in mutating if c["tool"] == "talosctl" and "bootstrap" in c["argv"]) == 1
+    assert sum(1 for c in mutating if c["tool"] == "talosctl" and "apply-config" in c["argv"]) == 4
+    assert synced(mutating) == RELEASES

@@ -64,11 +64,11 @@ class World:
                         "flux-deploy-key": {"private-key": "world-private-key", "public-key": "world-public-key",
                                             "known-hosts": "github.com ssh-ed25519 AAAA"}}}
 
-    def start_apiserver(self, timeout: float) -> None:
+    def start_apiserver(self, timeout: float, port: int = 0) -> None:
         """Launch the fake API server and wait (with a deadline) until it says where it listens."""
         info = self.dir / "apiserver.json"
         info.unlink(missing_ok=True)
-        sans = [arg for address in self.api_addresses() for arg in ("--san", address)]
+        sans = [arg for address in self.api_addresses() for arg in ("--san", address)] + ["--port", str(port)]
         log = open(self.dir / "apiserver.log", "ab")
         process = subprocess.Popen([sys.executable, "-m", "tests.world.apiserver", "--dir", str(self.dir), *sans],
                                    cwd=ROOT, stdout=log, stderr=log, start_new_session=True)
@@ -138,3 +138,31 @@ class World:
 
     def mutating(self) -> list[dict]:
         return [c for c in self.calls() if c.get("mutating")]
+
+
+def admin(world: World, method: str, path: str, body: dict | None = None) -> dict:
+    """Call the fake API server's /_world/ admin endpoints (seed, delete, conditions, faults)."""
+    import requests
+
+    api = world.api()
+    response = requests.request(method, f"{api['url']}/_world/{path.lstrip('/')}", json=body, timeout=10,
+                                verify=api["ca_file"], cert=(api["client_cert"], api["client_key"]))
+    response.raise_for_status()
+    return response.json()
+
+
+def delete_object(world: World, api_version: str, kind: str, name: str, namespace: str = "") -> bool:
+    """Remove one object from the fake cluster at once (as if someone deleted it)."""
+    spec = {"apiVersion": api_version, "kind": kind, "name": name, **({"namespace": namespace} if namespace else {})}
+    return admin(world, "DELETE", "objects", spec)["deleted"]
+
+
+def repave(world: World) -> None:
+    """Every node back to maintenance mode and an empty API server on the same port (a repaved cluster)."""
+    port = world.api()["port"]
+    with talos_state.locked(world.dir) as state:
+        for address in list(state):
+            state[address] = talos_state.reset_node(state[address])
+    world.stop()
+    (world.dir / "apiserver-state.json").unlink(missing_ok=True)
+    world.start_apiserver(15, port=port)
