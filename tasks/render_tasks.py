@@ -69,9 +69,24 @@ def run_check():
     for warning in outcome.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if outcome.ok:
+        remove_stale(outcome.rendered)
         return True
     from doit.exceptions import TaskFailed
     return TaskFailed(format_problems(outcome.problems, "bootstrap check failed"))
+
+
+# The build/ folders holding only rendered artifacts (the rest of build/ is the apply chain's).
+RENDERED_DIRS = ("talos", "values", "manifests", "flux")
+
+
+def remove_stale(rendered: dict[str, str]) -> None:
+    """Delete rendered files no artifact produces any more (a renamed node, a removed release)."""
+    for folder in RENDERED_DIRS:
+        for path in sorted((paths.BUILD / folder).glob("*.yaml")):
+            target = f"{folder}/{path.name}"
+            if target not in rendered:
+                path.unlink()
+                print(f"removed build/{target} (no longer rendered)")
 
 
 def write_artifact(target: str):

@@ -195,6 +195,29 @@ def test_interrupted_stage_resumes_without_reset_or_second_bootstrap(cluster, si
     assert not any(c["tool"] == "talosctl" for c in mutating)
 
 
+def test_a_second_concurrent_run_is_refused(cluster):
+    """While one run works on a stage, a second run changes nothing and says who holds the lock."""
+    subprocess.run([str(cluster.world.dir / "bin" / "helm"), "uninstall", "spegel", "-n", "kube-system",
+                    "--kubeconfig", str(cluster.project.path("build/kubeconfig"))], env=cluster.env, check=True,
+                   capture_output=True)
+    add_fault(cluster.world.dir, tool="helmfile", match="name=spegel", action="hang", seconds=8, times=1)
+    mark = len(cluster.world.calls())
+    first = subprocess.Popen([sys.executable, "-m", "doit", "bootstrap"], cwd=cluster.project.root,
+                             env={**__import__("os").environ, **cluster.env}, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any("name=spegel" in " ".join(c["argv"]) for c in cluster.world.calls()[mark:]):
+        assert time.monotonic() < deadline, "the spegel stage never started"
+        time.sleep(0.2)
+    second = cluster.project.doit("bootstrap", env=cluster.env)
+    first.communicate(timeout=120)
+    clear_faults(cluster.world.dir)
+    assert first.returncode == 0
+    assert second.returncode != 0
+    assert "another bootstrap run holds build/.bootstrap.lock" in second.stdout + second.stderr
+    assert synced([c for c in cluster.world.calls()[mark:] if c["mutating"]]) == ["spegel"]
+
+
 def test_op_signed_out_stops_the_stage_before_kubectl(cluster):
     """op not signed in: the first stage that needs op (here already the Talos client config)
     fails with op's message; kubectl receives nothing."""

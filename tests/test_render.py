@@ -69,3 +69,14 @@ def test_no_secret_values_in_build(rendered):
     text = rendered.path("build/talos/cp-1.yaml").read_text()
     assert "op://homelab/talos/cluster-ca-key" in text
     assert "BEGIN" not in text and "PRIVATE KEY" not in text
+
+
+def test_renamed_node_leaves_no_stale_config(rendered, schema_env):
+    """Renaming a node renders the new file and removes the old one."""
+    talos = rendered.read_yaml("bootstrap/values/talos.yaml")
+    talos["nodes"][3]["name"] = "worker-9"
+    rendered.write_yaml("bootstrap/values/talos.yaml", talos)
+    result = rendered.doit("render", env=schema_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert rendered.path("build/talos/worker-9.yaml").exists()
+    assert not rendered.path("build/talos/worker-1.yaml").exists()
