@@ -122,6 +122,8 @@ def test_create_already_exists_with_protobuf_bodies(kubectl, apiserver):
     assert again.stderr.strip() == 'Error from server (AlreadyExists): namespaces "team" already exists'
     kubectl("create", "secret", "generic", "creds", "-n", "team", "--from-literal=token=s3cr3t", check=True)
     kubectl("create", "configmap", "settings", "-n", "team", "--from-literal=mode=fast", check=True)
+    kubectl("create", "serviceaccount", "robot", "-n", "team", check=True)
+    assert names(kubectl("get", "sa", "-n", "team", "-o", "name", check=True)) == ["default", "robot"]
     secret = json.loads(kubectl("get", "secret", "creds", "-n", "team", "-o", "json", check=True).stdout)
     assert secret["data"] == {"token": "czNjcjN0"} and secret["type"] == "Opaque"
     assert "generateName" not in secret["metadata"]
@@ -188,6 +190,36 @@ def test_client_side_apply_patch_and_conflicts(kubectl, apiserver):
     status, body = apiserver.api("POST", "/api/v1/namespaces/default/configmaps", cm("app"))
     assert status == 409 and body["reason"] == "AlreadyExists"
     assert body["message"] == 'configmaps "app" already exists'
+
+
+def test_status_subresource_and_raw_admin_objects(apiserver):
+    base = "/apis/apps/v1/namespaces/default/deployments"
+    deployment = json.loads(workload("Deployment", "api", "default"))
+    deployment["status"] = {"replicas": 99}
+    status, created = apiserver.api("POST", base, deployment)
+    assert status == 201 and "replicas" not in created.get("status", {})  # status is not settable on create
+    apiserver.admin("POST", "controllers", {"kind": "Deployment", "enabled": False})
+    status, live = apiserver.api("GET", f"{base}/api/status")
+    live["status"] = {"observedGeneration": 1, "replicas": 7}
+    live["spec"]["replicas"] = 5  # ignored through /status
+    status, put = apiserver.api("PUT", f"{base}/api/status", live)
+    assert status == 200 and put["status"]["replicas"] == 7 and put["spec"]["replicas"] == 1
+    status, patched = apiserver.api("PATCH", f"{base}/api/status", {"status": {"readyReplicas": 3}},
+                                    "application/merge-patch+json")
+    assert patched["status"] == {"observedGeneration": 1, "replicas": 7, "readyReplicas": 3}
+    patched["status"] = {"replicas": 0}
+    patched["spec"]["replicas"] = 4
+    status, main = apiserver.api("PUT", f"{base}/api", patched)  # the main resource ignores status
+    assert main["status"]["replicas"] == 7 and main["spec"]["replicas"] == 4 and main["metadata"]["generation"] == 2
+    stale = dict(main, metadata={**main["metadata"], "resourceVersion": "1"})
+    status, body = apiserver.api("PUT", f"{base}/api", stale)
+    assert status == 409 and body["message"] == (
+        'Operation cannot be fulfilled on deployments.apps "api": the object has been modified; '
+        "please apply your changes to the latest version and try again")
+    assert apiserver.admin("DELETE", "objects?apiVersion=apps/v1&kind=Deployment&namespace=default&name=api") == {
+        "deleted": True}
+    assert apiserver.api("GET", f"{base}/api")[0] == 404
+    assert apiserver.objects(kind="ReplicaSet") == []  # nothing left behind
 
 
 def test_namespace_delete_removes_its_objects(kubectl, apiserver):

@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 import traceback
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -41,6 +42,7 @@ import yaml
 
 from . import admin, errors, resources, tables
 from .controllers import Controllers
+from .patches import merge_patch
 from .pki import ensure_pki
 from .protobuf import ProtobufError, decode_object
 from .selectors import match_fields, match_labels, parse_fields, parse_labels
@@ -113,6 +115,20 @@ class _Server(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         """Connection-level errors are the client's business: stay quiet."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One resource request, parsed."""
+
+    res: resources.Resource
+    namespace: str
+    name: str
+    sub: str
+    q: dict
+    raw: bytes
+    ctype: str
+    dry_run: bool
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -244,7 +260,9 @@ class Handler(BaseHTTPRequestHandler):
             doc = resources.openapi_gv_doc(reg, group, version) if version else None
             if doc is None:
                 raise errors.path_not_found()
-            return self.send_json(200, doc)
+            immutable = q.get("hash") and q["hash"] == resources.openapi_hash(doc)
+            return self.send_json(200, doc, {"Cache-Control": "public, immutable, max-age=31536000"}
+                                  if immutable else {"Cache-Control": "no-cache, private"})
         if parts[:1] == ["api"] and len(parts) >= 2:
             return self.resource_request("", parts[1], parts[2:], q, raw, ctype)
         if parts[:1] == ["apis"] and len(parts) == 2:
@@ -296,71 +314,93 @@ class Handler(BaseHTTPRequestHandler):
 
     def verb(self, res, namespace, name, sub, watch, q, raw, ctype):
         """Execute one resource verb."""
-        store, method = self.world.store, self.command
-        dry_run = q.get("dryRun") == "All"
-        if method == "GET" and (watch or q.get("watch") in ("1", "true")):
+        call = Call(res, namespace, name, sub, q, raw, ctype, q.get("dryRun") == "All")
+        if self.command == "GET" and watch:
             fields = q.get("fieldSelector", "")
             if name:
                 fields = ",".join(f for f in (fields, f"metadata.name={name}") if f)
             return self.stream_watch(res, namespace, q.get("labelSelector", ""), fields, q)
-        if method == "GET" and not name:
-            body = store.list(res, namespace, q.get("labelSelector", ""), q.get("fieldSelector", ""))
-            if self.wants_table():
-                body = tables.to_table(res, body["items"], body["metadata"]["resourceVersion"],
-                                       q.get("includeObject", "Metadata"))
-            return self.send_json(200, body)
-        if method == "GET":
-            obj = store.get(res, namespace, name)
-            if sub == "scale":
-                return self.send_json(200, self.scale_of(res, obj))
-            if self.wants_table():
-                obj = tables.to_table(res, [obj], obj["metadata"].get("resourceVersion", ""),
-                                      q.get("includeObject", "Metadata"))
-            return self.send_json(200, obj)
-        if method == "POST":
-            if name:
-                raise errors.method_not_supported(res.group, res.plural, "create")
-            body = self.decode(raw, ctype)
-            if not isinstance(body, dict):
-                raise errors.bad_request("the request body must be an object")
+        action = {"GET": self.do_get, "POST": self.do_post, "PUT": self.do_put, "PATCH": self.do_patch,
+                  "DELETE": self.do_delete}.get(self.command)
+        if action is None:
+            raise errors.method_not_supported(res.group, res.plural, self.command.lower())
+        code, body = action(call)
+        self.send_json(code, body)
+
+    def table_or(self, call: "Call", objects: list[dict], rv: str, body: dict) -> dict:
+        """A Table of objects when the client asked for one, else body."""
+        if not self.wants_table():
+            return body
+        return tables.to_table(call.res, objects, rv, call.q.get("includeObject", "Metadata"))
+
+    def do_get(self, call: "Call") -> tuple[int, dict]:
+        """GET: list, get, or a scale subresource."""
+        store, q = self.world.store, call.q
+        if not call.name:
+            body = store.list(call.res, call.namespace, q.get("labelSelector", ""), q.get("fieldSelector", ""))
+            return 200, self.table_or(call, body["items"], body["metadata"]["resourceVersion"], body)
+        obj = store.get(call.res, call.namespace, call.name)
+        if call.sub == "scale":
+            return 200, self.scale_of(call.res, obj)
+        return 200, self.table_or(call, [obj], obj["metadata"].get("resourceVersion", ""), obj)
+
+    def body_object(self, call: "Call") -> dict:
+        """The request body as an object, or 400."""
+        body = self.decode(call.raw, call.ctype)
+        if not isinstance(body, dict):
+            raise errors.bad_request("the request body must be an object")
+        return body
+
+    def do_post(self, call: "Call") -> tuple[int, dict]:
+        """POST: create."""
+        if call.name:
+            raise errors.method_not_supported(call.res.group, call.res.plural, "create")
+        body = self.body_object(call)
+        self.check_kind(call.res, body)
+        return 201, self.world.store.create(call.res, call.namespace, body, manager=self.manager(call.q),
+                                            dry_run=call.dry_run)
+
+    def do_put(self, call: "Call") -> tuple[int, dict]:
+        """PUT: replace (the object, its status, or its scale)."""
+        body = self.body_object(call)
+        if not call.name:
+            raise errors.method_not_supported(call.res.group, call.res.plural, "update")
+        if call.sub == "scale":
+            return 200, self.update_scale(call.res, call.namespace, call.name, body, call.q)
+        self.check_kind(call.res, body)
+        sub = "" if call.sub == "finalize" else call.sub
+        return 200, self.world.store.replace(call.res, call.namespace, call.name, body, manager=self.manager(call.q),
+                                             subresource=sub, dry_run=call.dry_run)
+
+    def do_patch(self, call: "Call") -> tuple[int, dict]:
+        """PATCH: apply, merge, strategic or JSON patch; 201 when an apply created the object."""
+        res, q = call.res, call.q
+        if not call.name:
+            raise errors.method_not_supported(res.group, res.plural, "patch")
+        ptype = PATCH_TYPES.get(call.ctype.split(";")[0].strip().lower())
+        if ptype is None:
+            raise errors.unsupported_media_type(call.ctype, list(PATCH_TYPES))
+        body = self.decode(call.raw, call.ctype)
+        if call.sub == "scale":
+            scale = self.scale_of(res, self.world.store.get(res, call.namespace, call.name))
+            return 200, self.update_scale(res, call.namespace, call.name, merge_patch(scale, body), q)
+        if ptype == "apply" and isinstance(body, dict):
             self.check_kind(res, body)
-            return self.send_json(201, store.create(res, namespace, body, manager=self.manager(q), dry_run=dry_run))
-        if method == "PUT":
-            body = self.decode(raw, ctype)
-            if not isinstance(body, dict) or not name:
-                raise errors.bad_request("PUT needs a name and an object body")
-            if sub == "scale":
-                return self.send_json(200, self.update_scale(res, namespace, name, body, q))
-            if sub == "finalize":
-                sub = ""
-            self.check_kind(res, body)
-            return self.send_json(200, store.replace(res, namespace, name, body, manager=self.manager(q),
-                                                     subresource=sub, dry_run=dry_run))
-        if method == "PATCH":
-            if not name:
-                raise errors.method_not_supported(res.group, res.plural, "patch")
-            ptype = PATCH_TYPES.get(ctype.split(";")[0].strip().lower())
-            if ptype is None:
-                raise errors.unsupported_media_type(ctype, list(PATCH_TYPES))
-            body = self.decode(raw, ctype)
-            if sub == "scale":
-                scale = self.scale_of(res, store.get(res, namespace, name))
-                from .patches import merge_patch
-                return self.send_json(200, self.update_scale(res, namespace, name, merge_patch(scale, body), q))
-            if ptype == "apply" and isinstance(body, dict):
-                self.check_kind(res, body)
-            obj, created = store.patch(res, namespace, name, ptype, body, manager=self.manager(q),
-                                       force=q.get("force") in ("true", "1"), subresource=sub, dry_run=dry_run)
-            return self.send_json(201 if created else 200, obj)
-        if method == "DELETE":
-            opts = self.decode(raw, ctype) or {}
-            propagation = q.get("propagationPolicy") or (opts.get("propagationPolicy") if isinstance(opts, dict)
-                                                         else None) or "Background"
-            if not name:
-                return self.send_json(200, store.delete_collection(res, namespace, q.get("labelSelector", ""),
-                                                                   q.get("fieldSelector", "")))
-            return self.send_json(200, store.delete(res, namespace, name, propagation=propagation, dry_run=dry_run))
-        raise errors.method_not_supported(res.group, res.plural, method.lower())
+        obj, created = self.world.store.patch(res, call.namespace, call.name, ptype, body,
+                                              manager=self.manager(q), force=q.get("force") in ("true", "1"),
+                                              subresource=call.sub, dry_run=call.dry_run)
+        return (201 if created else 200), obj
+
+    def do_delete(self, call: "Call") -> tuple[int, dict]:
+        """DELETE: one object (propagationPolicy from query or DeleteOptions body) or a collection."""
+        store, q = self.world.store, call.q
+        opts = self.decode(call.raw, call.ctype) or {}
+        propagation = q.get("propagationPolicy") or (opts.get("propagationPolicy") if isinstance(opts, dict)
+                                                     else None) or "Background"
+        if not call.name:
+            return 200, store.delete_collection(call.res, call.namespace, q.get("labelSelector", ""),
+                                                q.get("fieldSelector", ""))
+        return 200, store.delete(call.res, call.namespace, call.name, propagation=propagation, dry_run=call.dry_run)
 
     def check_kind(self, res, body: dict) -> None:
         """Reject a body whose apiVersion/kind does not belong at this path (400, like the real decoder)."""
@@ -403,76 +443,87 @@ class Handler(BaseHTTPRequestHandler):
                                   q.get("includeObject", "Metadata"))
         return json.dumps({"type": etype, "object": obj}, separators=(",", ":")).encode() + b"\n"
 
-    def stream_watch(self, res, namespace: str, labels: str, fields: str, q: dict) -> None:
-        """Stream watch events as JSON lines in a chunked response until timeout or shutdown."""
-        store = self.world.store
-        reqs, terms = parse_labels(labels), parse_fields(fields, store.registry.field_labels(res))
-        timeout = min(float(q.get("timeoutSeconds") or MAX_WATCH_SECONDS), MAX_WATCH_SECONDS)
-        deadline = time.monotonic() + timeout
-        rv_param = q.get("resourceVersion", "")
-        initial_events = q.get("sendInitialEvents") == "true"
+    def write_line(self, event: dict) -> None:
+        """One watch event as a JSON line in its own chunk."""
+        self.write_chunk(json.dumps(event, separators=(",", ":")).encode() + b"\n")
 
-        def selected(obj):
-            if obj is None:
-                return False
-            ns = (obj.get("metadata") or {}).get("namespace", "")
-            return (not namespace or not res.namespaced or ns == namespace) and match_labels(reqs, obj) \
-                and match_fields(terms, obj)
-
-        with store.lock:
-            initial = []
-            if rv_param in ("", "0") or initial_events:
-                initial = [o for o in store.matching(res, namespace) if selected(o)]
-                last = store.rv
-            else:
-                try:
-                    last = int(rv_param)
-                except ValueError:
-                    raise errors.bad_request(f"invalid resource version: {rv_param}") from None
-                expired = None
-                try:
-                    store.events_after(last)
-                except errors.ApiError as exc:
-                    expired = exc
+    def start_stream(self) -> None:
+        """Headers of a chunked JSON stream."""
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Cache-Control", "no-cache, private")
         self.end_headers()
         self.status_sent = 200
-        if rv_param not in ("", "0") and not initial_events and expired is not None:
-            self.write_chunk(json.dumps({"type": "ERROR", "object": expired.status()}).encode() + b"\n")
-            self.wfile.write(b"0\r\n\r\n")
-            return
+
+    def end_stream(self) -> None:
+        """The terminating chunk."""
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def watch_start(self, res, namespace: str, selected, q: dict):
+        """(initial objects, starting resourceVersion, expiry error or None) for a watch request."""
+        store, rv_param = self.world.store, q.get("resourceVersion", "")
+        with store.lock:
+            if rv_param in ("", "0") or q.get("sendInitialEvents") == "true":
+                return [o for o in store.matching(res, namespace) if selected(o)], store.rv, None
+            try:
+                last = int(rv_param)
+            except ValueError:
+                raise errors.bad_request(f"invalid resource version: {rv_param}") from None
+            try:
+                store.events_after(last)
+            except errors.ApiError as exc:
+                return [], last, exc
+            return [], last, None
+
+    def stream_watch(self, res, namespace: str, labels: str, fields: str, q: dict) -> None:
+        """Stream watch events as JSON lines in a chunked response until timeout or shutdown."""
+        store = self.world.store
+        reqs, terms = parse_labels(labels), parse_fields(fields, store.registry.field_labels(res))
+
+        def selected(obj):
+            """Whether an object is in this watch's namespace and selectors."""
+            ns = ((obj or {}).get("metadata") or {}).get("namespace", "")
+            return obj is not None and (not namespace or not res.namespaced or ns == namespace) \
+                and match_labels(reqs, obj) and match_fields(terms, obj)
+
+        initial, last, expired = self.watch_start(res, namespace, selected, q)
+        self.start_stream()
+        if expired is not None:
+            self.write_line({"type": "ERROR", "object": expired.status()})
+            return self.end_stream()
         for obj in initial:
             self.write_chunk(self.watch_event(res, "ADDED", store.view(res, obj), q))
-        if initial_events and q.get("allowWatchBookmarks") == "true":
-            bookmark = {"kind": res.kind, "apiVersion": res.api_version,
-                        "metadata": {"resourceVersion": str(last),
-                                     "annotations": {"k8s.io/initial-events-end": "true"}}}
-            self.write_chunk(json.dumps({"type": "BOOKMARK", "object": bookmark}).encode() + b"\n")
+        if q.get("sendInitialEvents") == "true" and q.get("allowWatchBookmarks") == "true":
+            self.write_line({"type": "BOOKMARK", "object": {
+                "kind": res.kind, "apiVersion": res.api_version, "metadata": {
+                    "resourceVersion": str(last), "annotations": {"k8s.io/initial-events-end": "true"}}}})
+        deadline = time.monotonic() + min(float(q.get("timeoutSeconds") or MAX_WATCH_SECONDS), MAX_WATCH_SECONDS)
+        self.follow(res, last, selected, deadline, q)
+        self.end_stream()
+
+    def follow(self, res, last: int, selected, deadline: float, q: dict) -> None:
+        """Send the events after resourceVersion last until the deadline or shutdown."""
+        store = self.world.store
         while not self.world.stopping.is_set():
             with store.cond:
                 try:
                     events = store.events_after(last)
                 except errors.ApiError as exc:
-                    self.write_chunk(json.dumps({"type": "ERROR", "object": exc.status()}).encode() + b"\n")
-                    break
+                    self.write_line({"type": "ERROR", "object": exc.status()})
+                    return
                 if not events:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
-                        break
+                        return
                     store.cond.wait(min(remaining, 0.5))
                     continue
             for ev in events:
                 last = ev.rv
-                if (ev.group, ev.plural) != (res.group, res.plural):
-                    continue
-                etype = self.translate(ev, selected)
+                etype = self.translate(ev, selected) if (ev.group, ev.plural) == (res.group, res.plural) else None
                 if etype:
                     self.write_chunk(self.watch_event(res, etype, store.view(res, ev.obj), q))
-        self.wfile.write(b"0\r\n\r\n")
-        self.wfile.flush()
 
     @staticmethod
     def translate(ev, selected) -> str | None:

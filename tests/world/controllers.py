@@ -53,6 +53,7 @@ CNI_DAEMONSETS = {"cilium", "calico-node", "kube-flannel-ds", "kube-router", "we
 CNI_NOT_READY = ("container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
                  "message:Network plugin returns error: cni plugin not initialized")
 NOT_READY_TAINT = "node.kubernetes.io/not-ready"
+REVISION = "deployment.kubernetes.io/revision"
 
 
 def template_hash(template: dict) -> str:
@@ -389,8 +390,9 @@ def _max_unavailable(spec: dict, replicas: int) -> int:
     return min(replicas, int(value))
 
 
-def deployment_handler(ctl: Controllers, res, key, obj) -> dict:
-    """Deployments roll out at once: a ReplicaSet for the current template, old ones scaled to zero."""
+def _ensure_replicaset(ctl: Controllers, obj: dict) -> tuple[str, list[dict], str]:
+    """Create/scale the ReplicaSet of the current template, scale the others to zero; return its name and
+    the owned ReplicaSets seen before."""
     meta, spec = _meta(obj), obj.get("spec") or {}
     replicas = int(spec.get("replicas", 1))
     template = copy.deepcopy(spec.get("template") or {})
@@ -398,65 +400,77 @@ def deployment_handler(ctl: Controllers, res, key, obj) -> dict:
     rs_res = ctl.resource("apps", "v1", "replicasets")
     owned = ctl.children(rs_res, meta["namespace"], obj)
     rs_name = f"{meta['name']}-{phash}"
-    revisions = [int((_meta(r).get("annotations") or {}).get("deployment.kubernetes.io/revision", 0)) for r in owned]
+    revision_of = lambda r: int((_meta(r).get("annotations") or {}).get(REVISION, 0))  # noqa: E731
     current = next((r for r in owned if _meta(r)["name"] == rs_name), None)
-    revision = int((_meta(current).get("annotations") or {}).get("deployment.kubernetes.io/revision", 0)) \
-        if current else max(revisions, default=0) + 1
+    revision = revision_of(current) if current else max(map(revision_of, owned), default=0) + 1
     labels = {**((template.get("metadata") or {}).get("labels") or {}), "pod-template-hash": phash}
     template.setdefault("metadata", {})["labels"] = labels
     selector = copy.deepcopy(spec.get("selector") or {})
     selector.setdefault("matchLabels", {})["pod-template-hash"] = phash
-    rs = {"metadata": {"name": rs_name, "namespace": meta["namespace"], "labels": labels,
-                       "annotations": {"deployment.kubernetes.io/revision": str(revision),
-                                       "deployment.kubernetes.io/desired-replicas": str(replicas)},
-                       "ownerReferences": [_owner_ref(obj)]},
-          "spec": {"replicas": replicas, "selector": selector, "template": template}}
-    rs_key = (rs_res.group, rs_res.plural, meta["namespace"], rs_name)
+    key = lambda name: (rs_res.group, rs_res.plural, meta["namespace"], name)  # noqa: E731
     if current is None:
-        ctl.store.create(rs_res, meta["namespace"], rs, manager="kube-controller-manager")
+        ctl.store.create(rs_res, meta["namespace"], {
+            "metadata": {"name": rs_name, "namespace": meta["namespace"], "labels": labels,
+                         "annotations": {REVISION: str(revision), "deployment.kubernetes.io/desired-replicas":
+                                         str(replicas)}, "ownerReferences": [_owner_ref(obj)]},
+            "spec": {"replicas": replicas, "selector": selector, "template": template}},
+            manager="kube-controller-manager")
     elif (current.get("spec") or {}).get("replicas") != replicas:
-        ctl.store.write_object(rs_res, rs_key, {**current, "spec": {**current["spec"], "replicas": replicas}})
+        ctl.store.write_object(rs_res, key(rs_name), {**current, "spec": {**current["spec"], "replicas": replicas}})
     for old in owned:
         if _meta(old)["name"] != rs_name and (old.get("spec") or {}).get("replicas"):
-            ctl.store.write_object(rs_res, (rs_res.group, rs_res.plural, meta["namespace"], _meta(old)["name"]),
-                                   {**old, "spec": {**old["spec"], "replicas": 0}})
-    annotations = dict(meta.get("annotations") or {})
-    if annotations.get("deployment.kubernetes.io/revision") != str(revision):
-        annotations["deployment.kubernetes.io/revision"] = str(revision)
-        live = ctl.store.objects[key]
+            ctl.store.write_object(rs_res, key(_meta(old)["name"]), {**old, "spec": {**old["spec"], "replicas": 0}})
+    return rs_name, owned, str(revision)
+
+
+def _set_revision(ctl: Controllers, res, key, revision: str) -> None:
+    """Record the rollout revision annotation on the Deployment."""
+    live = ctl.store.objects[key]
+    annotations = dict(_meta(live).get("annotations") or {})
+    if annotations.get(REVISION) != revision:
+        annotations[REVISION] = revision
         ctl.store.write_object(res, key, {**live, "metadata": {**_meta(live), "annotations": annotations}})
-    rs_status = (ctl.store.objects.get(rs_key) or {}).get("status") or {}
+
+
+def _deployment_status(obj: dict, rs_name: str, rs_status: dict, old_replicas: int) -> dict:
+    """Deployment status from its new ReplicaSet's status (deployment controller's sync/progress logic)."""
+    spec = obj.get("spec") or {}
+    replicas = int(spec.get("replicas", 1))
     updated, available = int(rs_status.get("replicas", 0)), int(rs_status.get("availableReplicas", 0))
-    total = sum(int((o.get("status") or {}).get("replicas", 0)) for o in owned if _meta(o)["name"] != rs_name)
     status = copy.deepcopy(obj.get("status") or {})
+    conds = status.get("conditions") or []
     if available >= replicas - _max_unavailable(spec, replicas):
-        conds = set_condition(status.get("conditions") or [], "Available", "True", "MinimumReplicasAvailable",
+        conds = set_condition(conds, "Available", "True", "MinimumReplicasAvailable",
                               "Deployment has minimum availability.")
     else:
-        conds = set_condition(status.get("conditions") or [], "Available", "False", "MinimumReplicasUnavailable",
+        conds = set_condition(conds, "Available", "False", "MinimumReplicasUnavailable",
                               "Deployment does not have minimum availability.")
     if updated == replicas and available >= replicas:
         conds = set_condition(conds, "Progressing", "True", "NewReplicaSetAvailable",
                               f'ReplicaSet "{rs_name}" has successfully progressed.')
     else:
-        conds = set_condition(conds, "Progressing", "True", "ReplicaSetUpdated",
-                              f'ReplicaSet "{rs_name}" is progressing.')
+        conds = set_condition(conds, "Progressing", "True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.')
     for c in conds:
         c.setdefault("lastUpdateTime", c["lastTransitionTime"])
-    status.update(observedGeneration=meta.get("generation", 1), replicas=updated + total, updatedReplicas=updated,
-                  readyReplicas=int(rs_status.get("readyReplicas", 0)), availableReplicas=available,
-                  conditions=conds)
-    unavailable = replicas - available
-    for field, value in (("readyReplicas", status["readyReplicas"]), ("availableReplicas", available),
-                         ("updatedReplicas", updated), ("replicas", status["replicas"])):
-        if not value:
-            status.pop(field, None)
-    if unavailable > 0:
-        status["unavailableReplicas"] = unavailable
-    else:
-        status.pop("unavailableReplicas", None)
+    counts = {"replicas": updated + old_replicas, "updatedReplicas": updated,
+              "readyReplicas": int(rs_status.get("readyReplicas", 0)), "availableReplicas": available,
+              "unavailableReplicas": max(replicas - available, 0)}
+    for field in counts:
+        status.pop(field, None)
+    status.update({k: v for k, v in counts.items() if v})  # Go's omitempty
+    status.update(observedGeneration=_meta(obj).get("generation", 1), conditions=conds)
     return status
 
+
+def deployment_handler(ctl: Controllers, res, key, obj) -> dict:
+    """Deployments roll out at once: a ReplicaSet for the current template, old ones scaled to zero."""
+    rs_name, owned, revision = _ensure_replicaset(ctl, obj)
+    _set_revision(ctl, res, key, revision)
+    rs_res = ctl.resource("apps", "v1", "replicasets")
+    rs_status = (ctl.store.objects.get((rs_res.group, rs_res.plural, _meta(obj)["namespace"], rs_name)) or {}
+                 ).get("status") or {}
+    old = sum(int((o.get("status") or {}).get("replicas", 0)) for o in owned if _meta(o)["name"] != rs_name)
+    return _deployment_status(obj, rs_name, rs_status, old)
 
 def _node_matches(node: dict, template: dict) -> bool:
     """Whether a DaemonSet pod template's nodeSelector matches a node's labels."""

@@ -204,6 +204,7 @@ def make_apiserver(tmp_path):
     made: list[ApiHandle] = []
 
     def make(mode: str = "inprocess", sans=(), directory: pathlib.Path | None = None) -> ApiHandle:
+        """Start a server (in-process or as a subprocess) in its own directory."""
         handle = ApiHandle(directory or tmp_path / f"apiserver{len(made) or ''}", mode, sans)
         made.append(handle)
         return handle.start()

@@ -320,8 +320,11 @@ def openapi_root(reg: Registry) -> dict:
     keys = {("", "v1")} | {(r.group, r.version) for r in reg.resources}
     paths = {}
     for group, version in sorted(keys):
-        doc = openapi_gv_doc(reg, group, version)
-        digest = hashlib.sha512(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:32].upper()
         key = _gv_key(group, version)
-        paths[key] = {"serverRelativeURL": f"/openapi/v3/{key}?hash={digest}"}
+        paths[key] = {"serverRelativeURL": f"/openapi/v3/{key}?hash={openapi_hash(openapi_gv_doc(reg, group, version))}"}
     return {"paths": paths}
+
+
+def openapi_hash(doc: dict | None) -> str:
+    """Content hash of an OpenAPI document, as the real server puts in serverRelativeURL."""
+    return hashlib.sha512(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:32].upper()

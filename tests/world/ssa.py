@@ -30,6 +30,7 @@ def field_paths(obj) -> set[tuple]:
     out: set[tuple] = set()
 
     def walk(node, prefix):
+        """Collect leaves under prefix."""
         if isinstance(node, dict) and node:
             for key, value in node.items():
                 if not _skip(prefix + (key,)):
@@ -56,6 +57,7 @@ def from_fields_v1(tree: dict) -> set[tuple]:
     out: set[tuple] = set()
 
     def walk(node, prefix):
+        """Collect leaves of the FieldsV1 tree under prefix."""
         children = {k[2:]: v for k, v in (node or {}).items() if k.startswith("f:")}
         if not children and prefix:
             out.add(prefix)
