@@ -335,6 +335,37 @@ def test_nodes_turn_ready_when_a_cni_runs_and_pods_wait_for_them(apiserver, kube
     assert "control-plane" in kubectl("get", "nodes", check=True).stdout
 
 
+FLUX_INSTANCE = """
+apiVersion: fluxcd.controlplane.io/v1
+kind: FluxInstance
+metadata: {name: flux, namespace: flux-system}
+spec:
+  distribution: {version: "2.x", registry: ghcr.io/fluxcd}
+  sync: {kind: GitRepository, url: "ssh://git@github.com/me/home-ops.git", ref: refs/heads/main,
+         path: kubernetes/flux/cluster, pullSecret: flux-system}
+"""
+
+
+def test_flux_instance_installs_flux_and_its_sync_objects(kubectl):
+    kubectl("apply", "--server-side", "-f", "-", check=True, input=CRD.replace("widgets.example.com", (
+        "fluxinstances.fluxcd.controlplane.io")).replace("example.com", "fluxcd.controlplane.io").replace(
+        "{kind: Widget, plural: widgets, singular: widget, shortNames: [wd]}",
+        "{kind: FluxInstance, plural: fluxinstances, singular: fluxinstance}") % {"scope": "Namespaced"})
+    kubectl("create", "namespace", "flux-system", check=True)
+    kubectl("apply", "--server-side", "-f", "-", input=FLUX_INSTANCE, check=True)
+    kubectl("wait", "-n", "flux-system", "--for=condition=Ready", "fluxinstance/flux", "--timeout=10s", check=True)
+    kubectl("wait", "-n", "flux-system", "--for=condition=Ready", "kustomization/flux-system",
+            "gitrepository/flux-system", "--timeout=10s", check=True)
+    repo = json.loads(kubectl("get", "gitrepo", "-n", "flux-system", "flux-system", "-o", "json", check=True).stdout)
+    assert repo["spec"]["ref"] == {"name": "refs/heads/main"} and repo["spec"]["secretRef"] == {"name": "flux-system"}
+    ks = json.loads(kubectl("get", "ks", "-n", "flux-system", "flux-system", "-o", "json", check=True).stdout)
+    assert ks["spec"]["path"] == "kubernetes/flux/cluster"
+    assert ks["spec"]["sourceRef"] == {"kind": "GitRepository", "name": "flux-system"}
+    deployments = names(kubectl("get", "deploy", "-n", "flux-system", "-o", "name", check=True))
+    assert deployments == ["helm-controller", "kustomize-controller", "notification-controller", "source-controller"]
+    assert "helmreleases" in kubectl("api-resources", "--api-group=helm.toolkit.fluxcd.io", check=True).stdout
+
+
 def test_controllers_can_be_switched_off(apiserver, kubectl):
     apiserver.admin("POST", "controllers", {"kind": "Deployment", "enabled": False})
     kubectl("apply", "--server-side", "-f", "-", input=workload("Deployment", "web", "default"), check=True)

@@ -7,7 +7,10 @@ controller would). The model, in the order a bootstrap meets it:
   (``CNI_DAEMONSETS``: cilium, calico-node, ...), then Ready.
 - Pods are scheduled and Running/Ready when the cluster has no Nodes at all (simple tests), when a
   Node is Ready, or when the pod tolerates the ``node.kubernetes.io/not-ready`` taint or belongs to a
-  hostNetwork DaemonSet; otherwise Pending/Unschedulable, like coredns before the CNI runs.
+  DaemonSet (node agents: CNI, kube-vip, spegel); otherwise Pending/Unschedulable, like coredns or
+  cert-manager before the CNI runs.
+- A FluxInstance installs Flux (CRDs, component Deployments) and its ``.spec.sync`` objects
+  (``flux.py``).
 - Deployments get a ReplicaSet per template (helm ``--wait`` looks for it), ReplicaSets, DaemonSets
   (one pod per matching node) and StatefulSets get pods, and their status counts the pods that are
   ready, so ``helm --wait``/``kubectl rollout status`` pass exactly when the pods would run.
@@ -27,12 +30,12 @@ import hashlib
 import json
 import threading
 
+from .flux import REVISION as FLUX_REVISION, fluxinstance_handler
 from .resources import Resource
 from .store import Event, Store, _meta, _random_suffix, now
 
 # Ready condition (reason, message) per (group, kind); kind "*" covers a whole group.
 READY = {
-    ("fluxcd.controlplane.io", "FluxInstance"): ("ReconciliationSucceeded", "Reconciliation finished"),
     ("fluxcd.controlplane.io", "*"): ("ReconciliationSucceeded", "Reconciliation finished"),
     ("source.toolkit.fluxcd.io", "*"): ("Succeeded", "stored artifact for revision 'main@sha1:0000000000000000000000000000000000000000'"),
     ("kustomize.toolkit.fluxcd.io", "Kustomization"): (
@@ -290,9 +293,8 @@ class Controllers:
         nodes = self.nodes()
         if not nodes or any(_ready(n) for n in nodes) or _tolerates_not_ready(pod):
             return None
-        if (pod.get("spec") or {}).get("hostNetwork") and any(
-                r.get("kind") == "DaemonSet" for r in _meta(pod).get("ownerReferences") or []):
-            return None
+        if any(r.get("kind") == "DaemonSet" for r in _meta(pod).get("ownerReferences") or []):
+            return None  # node agents (CNI, kube-vip, spegel) tolerate not-ready nodes
         n = len(nodes)
         return (f"0/{n} nodes are available: {n} node(s) had untolerated taint {{{NOT_READY_TAINT}: }}. "
                 f"preemption: 0/{n} nodes are available: {n} Preemption is not helpful for scheduling.")
@@ -609,8 +611,13 @@ def ready_handler(ctl: Controllers, res, key, obj) -> dict:
     status["conditions"] = set_condition(conds, "Ready", "True", reason, message, generation)
     status["observedGeneration"] = generation
     if res.group == "kustomize.toolkit.fluxcd.io":
-        revision = "main@sha1:0000000000000000000000000000000000000000"
-        status.update(lastAppliedRevision=revision, lastAttemptedRevision=revision)
+        status.update(lastAppliedRevision=FLUX_REVISION, lastAttemptedRevision=FLUX_REVISION)
+    if res.group == "source.toolkit.fluxcd.io":
+        name, ns = _meta(obj)["name"], _meta(obj).get("namespace", "")
+        status["artifact"] = {"revision": FLUX_REVISION, "digest": f"sha256:{'0' * 64}",
+                              "path": f"{res.kind.lower()}/{ns}/{name}/0.tar.gz",
+                              "url": f"http://source-controller.{ns}.svc.cluster.local./{res.kind.lower()}/{ns}/{name}/0.tar.gz",
+                              "lastUpdateTime": (status.get("artifact") or {}).get("lastUpdateTime") or now()}
     return status
 
 
@@ -626,4 +633,5 @@ HANDLERS = {
     ("apps", "StatefulSet"): statefulset_handler,
     ("batch", "Job"): job_handler,
     ("apiextensions.k8s.io", "CustomResourceDefinition"): crd_handler,
+    ("fluxcd.controlplane.io", "FluxInstance"): fluxinstance_handler,
 }
