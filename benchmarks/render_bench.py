@@ -13,7 +13,6 @@ import ipaddress
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time

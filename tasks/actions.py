@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 import yaml
 
@@ -129,9 +128,14 @@ def etcd_bootstrap(facts: Facts) -> str | None:
 
 
 def kubeconfig_done(facts: Facts) -> tuple[bool, str]:
-    """build/kubeconfig exists and the API server it names is this cluster's."""
+    """build/kubeconfig exists, the API server it names answers, and it is this cluster's (whose
+    identity is learned right after each new `talosctl bootstrap`)."""
     kube = facts.kube()
-    return kube.reachable, ("the API server answers" if kube.reachable else kube.reason)
+    if not kube.reachable:
+        return False, kube.reason
+    if not IDENTITY.exists():
+        return False, "the cluster was (re)bootstrapped: its kubeconfig and identity are not fetched yet"
+    return True, "the API server answers and is this cluster's"
 
 
 def fetch_kubeconfig(facts: Facts) -> str | None:
@@ -146,19 +150,19 @@ def fetch_kubeconfig(facts: Facts) -> str | None:
     if not result.ok:
         return f"talosctl kubeconfig from {first}: {result.message()}"
     write_kubeconfig(first)
-    error = wait_until("the Kubernetes API server to answer", deadline("api", 600),
-                       lambda: _answers(facts), facts)
-    if error or facts.kube().stranger:
-        return error or facts.kube().reason
-    if not IDENTITY.exists():       # first contact after a fresh `talosctl bootstrap`
+    error = await_api(facts, f"the Kubernetes API server on {first} to answer", deadline("api", 600))
+    if error is None and not IDENTITY.exists():     # first contact after a fresh `talosctl bootstrap`
         IDENTITY.write_text(cluster_uid(facts.kube()) + "\n")
-    return None
+    return error
 
 
-def _answers(facts: Facts) -> tuple[bool, str]:
-    """Some API server answers (ours or, caught by the caller, a stranger)."""
-    kube = facts.kube()
-    return kube.reachable or kube.stranger, kube.reason or "the API server answers"
+def await_api(facts: Facts, what: str, seconds: float) -> str | None:
+    """Wait until an API server answers; an error at once if it is not this cluster's."""
+    def answers() -> tuple[bool, str]:
+        kube = facts.kube()
+        return kube.reachable or kube.stranger, kube.reason or "the API server answers"
+    error = wait_until(what, seconds, answers, facts)
+    return error or (facts.kube().reason if facts.kube().stranger else None)
 
 
 def write_kubeconfig(host: str) -> None:
@@ -327,8 +331,9 @@ def manifest_stage(stage_class, name: str):
 
 def eso_present(facts: Facts) -> tuple[bool, str]:
     """The External Secrets Operator deployment exists (invariant before any ExternalSecret)."""
-    if facts.kube().get(*ESO_DEPLOYMENT[:1], ESO_DEPLOYMENT[2], ESO_DEPLOYMENT[1]) is None:
-        return False, "the External Secrets Operator deployment external-secrets/external-secrets is missing"
+    kind, namespace, name = ESO_DEPLOYMENT
+    if facts.kube().get(kind, name, namespace) is None:
+        return False, f"the External Secrets Operator deployment {namespace}/{name} is missing"
     return True, "External Secrets Operator present"
 
 
@@ -377,8 +382,7 @@ def switch_to_vip(facts: Facts) -> str | None:
     """Once kube-vip runs, point build/kubeconfig at the VIP (falls back if the VIP does not answer)."""
     vip = facts.cluster.settings["kube-vip"]["vip"]
     write_kubeconfig(vip)
-    error = wait_until(f"the API server to answer on the VIP {vip}", deadline("vip", 300),
-                       lambda: kubeconfig_done(facts), facts)
+    error = await_api(facts, f"the API server to answer on the VIP {vip}", deadline("vip", 300))
     if error:
         write_kubeconfig(facts.cluster.first_controlplane.address)
     return error
@@ -407,8 +411,3 @@ def wait_flux(facts: Facts) -> str | None:
     """Wait for Flux to reconcile; fail naming the object and its condition message."""
     return wait_until("Flux to reconcile the cluster root", deadline("flux", 600), lambda: flux_ready(facts), facts,
                       interval=2.0)
-
-
-def missing_artifact(rel: str) -> bool:
-    """True if a build/ file the stages need is absent."""
-    return not Path(paths.ROOT / rel).exists()

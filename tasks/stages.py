@@ -13,7 +13,7 @@ from typing import Callable
 
 from . import actions, paths
 from .config import Cluster
-from .facts import Facts, condition
+from .facts import Facts
 
 STATE = paths.BUILD / "state"          # per-stage digests of the inputs it last succeeded with
 

@@ -4,6 +4,7 @@ run in file order, each leaving the cluster converged for the next."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -40,6 +41,24 @@ class Cluster:
     def converge(self) -> None:
         result = self.bootstrap()
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    def uninstall(self, release: str, namespace: str = "kube-system") -> None:
+        """Remove a Helm release with the real helm, as an operator would."""
+        subprocess.run([str(self.world.dir / "bin" / "helm"), "uninstall", release, "-n", namespace,
+                        "--kubeconfig", str(self.project.path("build/kubeconfig"))], env=self.env, check=True,
+                       capture_output=True)
+
+    def bootstrap_in_background(self, until_call: str) -> subprocess.Popen:
+        """Start `doit bootstrap` and return once a call matching until_call has been made."""
+        self.mark = len(self.world.calls())
+        process = subprocess.Popen([sys.executable, "-m", "doit", "bootstrap"], cwd=self.project.root,
+                                   env={**os.environ, **self.env}, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not any(until_call in " ".join(c["argv"]) for c in self.new_calls()):
+            assert time.monotonic() < deadline, f"no call with {until_call!r} within 60s"
+            time.sleep(0.2)
+        return process
 
 
 def synced(calls: list[dict]) -> list[str]:
@@ -129,9 +148,7 @@ def test_one_cilium_edit_reruns_only_the_cilium_release(cluster):
 def test_deleted_release_or_namespace_reruns_only_its_stage(cluster, what, delete, stage):
     """Only the stage whose object vanished runs again."""
     if what == "release":
-        subprocess.run([str(cluster.world.dir / "bin" / "helm"), *delete[1:], "--kubeconfig",
-                        str(cluster.project.path("build/kubeconfig"))], env={**cluster.env}, check=True,
-                       capture_output=True)
+        cluster.uninstall(delete[2], delete[4])
     else:
         assert delete_object(cluster.world, "v1", delete[0], delete[1])
     result = cluster.bootstrap()
@@ -153,9 +170,7 @@ def test_deleted_crd_reruns_only_the_crd_seeding(cluster):
 
 def test_failed_stage_is_named_and_the_rerun_starts_there(cluster):
     """A release whose sync exits 1 fails the run naming the stage; the rerun re-applies nothing before it."""
-    subprocess.run([str(cluster.world.dir / "bin" / "helm"), "uninstall", "coredns", "-n", "kube-system",
-                    "--kubeconfig", str(cluster.project.path("build/kubeconfig"))], env=cluster.env, check=True,
-                   capture_output=True)
+    cluster.uninstall("coredns")
     cilium = cluster.project.read_yaml("bootstrap/values/cilium.yaml")
     add_fault(cluster.world.dir, tool="helmfile", match="name=coredns", action="fail", exit=1,
               stderr="simulated failure", times=1)
@@ -172,18 +187,9 @@ def test_failed_stage_is_named_and_the_rerun_starts_there(cluster):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_interrupted_stage_resumes_without_reset_or_second_bootstrap(cluster, sig):
     """SIGTERM or Ctrl-C in the middle of a stage; the next run finishes only that stage."""
-    subprocess.run([str(cluster.world.dir / "bin" / "helm"), "uninstall", "kube-vip", "-n", "kube-system",
-                    "--kubeconfig", str(cluster.project.path("build/kubeconfig"))], env=cluster.env, check=True,
-                   capture_output=True)
+    cluster.uninstall("kube-vip")
     add_fault(cluster.world.dir, tool="helmfile", match="name=kube-vip", action="hang", seconds=30, times=1)
-    mark = len(cluster.world.calls())
-    process = subprocess.Popen([sys.executable, "-m", "doit", "bootstrap"], cwd=cluster.project.root,
-                               env={**__import__("os").environ, **cluster.env}, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not any("name=kube-vip" in " ".join(c["argv"]) for c in cluster.world.calls()[mark:]):
-        assert time.monotonic() < deadline, "the kube-vip stage never started"
-        time.sleep(0.2)
+    process = cluster.bootstrap_in_background("name=kube-vip")
     process.send_signal(sig)
     process.communicate(timeout=60)
     assert process.returncode != 0
@@ -197,18 +203,10 @@ def test_interrupted_stage_resumes_without_reset_or_second_bootstrap(cluster, si
 
 def test_a_second_concurrent_run_is_refused(cluster):
     """While one run works on a stage, a second run changes nothing and says who holds the lock."""
-    subprocess.run([str(cluster.world.dir / "bin" / "helm"), "uninstall", "spegel", "-n", "kube-system",
-                    "--kubeconfig", str(cluster.project.path("build/kubeconfig"))], env=cluster.env, check=True,
-                   capture_output=True)
+    cluster.uninstall("spegel")
     add_fault(cluster.world.dir, tool="helmfile", match="name=spegel", action="hang", seconds=8, times=1)
-    mark = len(cluster.world.calls())
-    first = subprocess.Popen([sys.executable, "-m", "doit", "bootstrap"], cwd=cluster.project.root,
-                             env={**__import__("os").environ, **cluster.env}, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not any("name=spegel" in " ".join(c["argv"]) for c in cluster.world.calls()[mark:]):
-        assert time.monotonic() < deadline, "the spegel stage never started"
-        time.sleep(0.2)
+    first = cluster.bootstrap_in_background("name=spegel")
+    mark = cluster.mark
     second = cluster.project.doit("bootstrap", env=cluster.env)
     first.communicate(timeout=120)
     clear_faults(cluster.world.dir)
@@ -256,9 +254,7 @@ def test_a_stranger_api_server_is_refused(cluster):
     identity = cluster.project.path("build/cluster-identity")
     original = identity.read_text()
     identity.write_text("00000000-not-this-cluster\n")
-    subprocess.run([str(cluster.world.dir / "bin" / "helm"), "uninstall", "spegel", "-n", "kube-system",
-                    "--kubeconfig", str(cluster.project.path("build/kubeconfig"))], env=cluster.env, check=True,
-                   capture_output=True)
+    cluster.uninstall("spegel")
     try:
         result = cluster.bootstrap()
     finally:

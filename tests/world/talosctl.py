@@ -166,8 +166,8 @@ def _maintenance_apply(node: dict, data: bytes, flags) -> str:
 
 
 def _kubelet_joins(world: Path, address: str) -> None:
-    """World convention: a node configured into an already bootstrapped cluster registers its
-    Node object, as its kubelet would (best effort: the API server may not be up)."""
+    """World convention: a configured node of a bootstrapped cluster registers its Node object, as
+    its kubelet would once the control plane runs (best effort: the API server may not be up)."""
     from tests.world import talos_kube as tk
 
     state = tcl.snapshot(world)
@@ -305,6 +305,9 @@ def cmd_bootstrap(flags, called_as: str) -> None:
             _bootstrap_node(world, tcl.snapshot(world), session, addr)
         except RpcError as exc:
             errors.append((addr, str(exc)))
+            continue
+        for member in st.cluster_nodes(tcl.snapshot(world), tcl.snapshot(world)[addr]["cluster_name"]):
+            _kubelet_joins(world, member["address"])
     if errors:
         raise CliError("error executing bootstrap: " + tcl.join_node_errors(errors, len(session.nodes) > 1))
 
