@@ -9,7 +9,15 @@ import time
 import pytest
 
 from tests.world.fixtures import (  # noqa: F401  (fixtures are used by name)
-    ApiHandle, apiserver, apiserver_process, helm, kubectl, make_apiserver, run_tool, tool_env, world_binaries,
+    ApiHandle,
+    apiserver,
+    apiserver_process,
+    helm,
+    kubectl,
+    make_apiserver,
+    run_tool,
+    tool_env,
+    world_binaries,
 )
 
 CRD = """
@@ -84,7 +92,7 @@ def test_version_and_discovery(kubectl):
 def test_get_list_with_label_and_field_selectors(apiserver, kubectl):
     apiserver.seed(cm("a", labels={"tier": "web", "env": "prod"}), cm("b", labels={"tier": "db", "env": "prod"}),
                    cm("c", labels={"tier": "web"}), cm("d", namespace="kube-system", labels={"tier": "web"}))
-    get = lambda *sel: names(kubectl("get", "cm", "-n", "default", "-o", "name", *sel, check=True))  # noqa: E731
+    get = lambda *sel: names(kubectl("get", "cm", "-n", "default", "-o", "name", *sel, check=True))
     assert get("-l", "tier=web") == ["a", "c"]
     assert get("-l", "tier!=web") == ["b"]
     assert get("-l", "tier in (db,cache)") == ["b"]
@@ -244,8 +252,8 @@ def test_crd_becomes_served_and_custom_resources_work(kubectl, scope):
 
     def create_later():
         time.sleep(1.0)
-        kubectl("apply", "-f", "-", input="apiVersion: example.com/v1\nkind: Widget\n"
-                                          "metadata: {name: w1}\nspec: {size: 3}\n", *ns_args)
+        kubectl("apply", "-f", "-", *ns_args,
+                input="apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3}\n")
         done.set()
 
     thread = threading.Thread(target=create_later)
@@ -458,8 +466,8 @@ def test_helm_install_upgrade_uninstall_with_secret_storage(helm, kubectl, chart
 def test_state_survives_a_restart(apiserver_process, world_binaries, chart, tmp_path):
     api = apiserver_process
     env = tool_env(tmp_path / "home", api.kubeconfig)
-    kubectl = lambda *a, **k: run_tool(world_binaries["kubectl"], a, env, **k)  # noqa: E731
-    helm = lambda *a, **k: run_tool(world_binaries["helm"], a, env, **k)  # noqa: E731
+    kubectl = lambda *a, **k: run_tool(world_binaries["kubectl"], a, env, **k)
+    helm = lambda *a, **k: run_tool(world_binaries["helm"], a, env, **k)
     helm("install", "tiny", chart, "-n", "apps", "--create-namespace", check=True)
     kubectl("apply", "--server-side", "-f", "-", input=json.dumps(cm("keep", data={"k": "v"})), check=True)
     before = json.loads(kubectl("get", "cm", "keep", "-o", "json", check=True).stdout)

@@ -18,7 +18,7 @@ from tests.world.binaries import ChecksumError, Pin, Source, ensure_binaries
 def test_pinned_binaries_are_the_expected_versions():
     paths = ensure_binaries()
     assert set(paths) == {"kubectl", "helm", "helmfile"}
-    run = lambda *a: subprocess.run([*map(str, a)], capture_output=True, text=True, check=True).stdout  # noqa: E731
+    run = lambda *a: subprocess.run([*map(str, a)], capture_output=True, text=True, check=True).stdout
     client = json.loads(run(paths["kubectl"], "version", "--client", "-o", "json"))["clientVersion"]
     assert client["gitVersion"] == "v1.32.3"
     assert run(paths["helm"], "version", "--template", "{{.Version}}") == "v3.17.2"

@@ -171,4 +171,4 @@ def handle(world, method: str, path: str, q: dict, body) -> tuple[int, dict]:
     raise path_not_found()
 
 
-__all__ = ["handle", "ApiError"]
+__all__ = ["ApiError", "handle"]

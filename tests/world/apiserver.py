@@ -66,7 +66,7 @@ def _write_atomic(path: pathlib.Path, text: str, mode: int = 0o644) -> None:
 def kubeconfig_text(url: str, ca_file: pathlib.Path, cert: pathlib.Path, key: pathlib.Path,
                     name: str = "world", tls_server_name: str | None = None) -> str:
     """An admin kubeconfig (embedded data) for the fake cluster."""
-    b64 = lambda p: base64.b64encode(pathlib.Path(p).read_bytes()).decode()  # noqa: E731
+    b64 = lambda p: base64.b64encode(pathlib.Path(p).read_bytes()).decode()
     cluster = {"server": url, "certificate-authority-data": b64(ca_file)}
     if tls_server_name:
         cluster["tls-server-name"] = tls_server_name
@@ -87,7 +87,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, addr, handler, world: "ApiServer"):
+    def __init__(self, addr, handler, world: ApiServer):
         """Bind and remember the world."""
         self.world = world
         super().__init__(addr, handler)
@@ -143,10 +143,10 @@ class Handler(BaseHTTPRequestHandler):
         if os.environ.get("WORLD_APISERVER_DEBUG"):
             sys.stderr.write("apiserver: " + (fmt % args) + "\n")
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = lambda self: self.dispatch()  # noqa: E731
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = lambda self: self.dispatch()
 
     @property
-    def world(self) -> "ApiServer":
+    def world(self) -> ApiServer:
         """The ApiServer this connection belongs to."""
         return self.server.world
 
@@ -327,13 +327,13 @@ class Handler(BaseHTTPRequestHandler):
         code, body = action(call)
         self.send_json(code, body)
 
-    def table_or(self, call: "Call", objects: list[dict], rv: str, body: dict) -> dict:
+    def table_or(self, call: Call, objects: list[dict], rv: str, body: dict) -> dict:
         """A Table of objects when the client asked for one, else body."""
         if not self.wants_table():
             return body
         return tables.to_table(call.res, objects, rv, call.q.get("includeObject", "Metadata"))
 
-    def do_get(self, call: "Call") -> tuple[int, dict]:
+    def do_get(self, call: Call) -> tuple[int, dict]:
         """GET: list, get, or a scale subresource."""
         store, q = self.world.store, call.q
         if not call.name:
@@ -344,14 +344,14 @@ class Handler(BaseHTTPRequestHandler):
             return 200, self.scale_of(call.res, obj)
         return 200, self.table_or(call, [obj], obj["metadata"].get("resourceVersion", ""), obj)
 
-    def body_object(self, call: "Call") -> dict:
+    def body_object(self, call: Call) -> dict:
         """The request body as an object, or 400."""
         body = self.decode(call.raw, call.ctype)
         if not isinstance(body, dict):
             raise errors.bad_request("the request body must be an object")
         return body
 
-    def do_post(self, call: "Call") -> tuple[int, dict]:
+    def do_post(self, call: Call) -> tuple[int, dict]:
         """POST: create."""
         if call.name:
             raise errors.method_not_supported(call.res.group, call.res.plural, "create")
@@ -360,7 +360,7 @@ class Handler(BaseHTTPRequestHandler):
         return 201, self.world.store.create(call.res, call.namespace, body, manager=self.manager(call.q),
                                             dry_run=call.dry_run)
 
-    def do_put(self, call: "Call") -> tuple[int, dict]:
+    def do_put(self, call: Call) -> tuple[int, dict]:
         """PUT: replace (the object, its status, or its scale)."""
         body = self.body_object(call)
         if not call.name:
@@ -372,7 +372,7 @@ class Handler(BaseHTTPRequestHandler):
         return 200, self.world.store.replace(call.res, call.namespace, call.name, body, manager=self.manager(call.q),
                                              subresource=sub, dry_run=call.dry_run)
 
-    def do_patch(self, call: "Call") -> tuple[int, dict]:
+    def do_patch(self, call: Call) -> tuple[int, dict]:
         """PATCH: apply, merge, strategic or JSON patch; 201 when an apply created the object."""
         res, q = call.res, call.q
         if not call.name:
@@ -391,7 +391,7 @@ class Handler(BaseHTTPRequestHandler):
                                               subresource=call.sub, dry_run=call.dry_run)
         return (201 if created else 200), obj
 
-    def do_delete(self, call: "Call") -> tuple[int, dict]:
+    def do_delete(self, call: Call) -> tuple[int, dict]:
         """DELETE: one object (propagationPolicy from query or DeleteOptions body) or a collection."""
         store, q = self.world.store, call.q
         opts = self.decode(call.raw, call.ctype) or {}
@@ -558,7 +558,7 @@ class ApiServer:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> "ApiServer":
+    def start(self) -> ApiServer:
         """Generate/reuse certificates, load state, bind, serve, and write apiserver.json."""
         self.dir.mkdir(parents=True, exist_ok=True)
         t0 = time.monotonic()
@@ -632,7 +632,7 @@ class ApiServer:
         except FileNotFoundError:
             pass
 
-    def __enter__(self) -> "ApiServer":
+    def __enter__(self) -> ApiServer:
         """Start on entering a with block."""
         return self.start()
 

@@ -115,7 +115,7 @@ def _is_cached(cache: pathlib.Path, pin: Pin) -> bool:
 def _run(cmd: list[str], cwd: pathlib.Path) -> str:
     """Run a registry client; raise BinaryFetchError with its output on failure."""
     try:
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise BinaryFetchError(f"{cmd[0]} failed to run: {exc}") from exc
     if proc.returncode != 0:

@@ -30,7 +30,8 @@ import hashlib
 import json
 import threading
 
-from .flux import REVISION as FLUX_REVISION, fluxinstance_handler
+from .flux import REVISION as FLUX_REVISION
+from .flux import fluxinstance_handler
 from .resources import Resource
 from .store import Event, Store, _meta, _random_suffix, now
 
@@ -314,9 +315,9 @@ def _ready(obj: dict) -> bool:
 def _tolerates_not_ready(pod: dict) -> bool:
     """Whether a pod tolerates the not-ready taint (an Exists toleration without key, or that key)."""
     for t in (pod.get("spec") or {}).get("tolerations") or []:
-        if (not t.get("key") and t.get("operator") == "Exists") or t.get("key") == NOT_READY_TAINT:
-            if t.get("effect") in (None, "", "NoSchedule"):
-                return True
+        matches = (not t.get("key") and t.get("operator") == "Exists") or t.get("key") == NOT_READY_TAINT
+        if matches and t.get("effect") in (None, "", "NoSchedule"):
+            return True
     return False
 
 
@@ -402,14 +403,14 @@ def _ensure_replicaset(ctl: Controllers, obj: dict) -> tuple[str, list[dict], st
     rs_res = ctl.resource("apps", "v1", "replicasets")
     owned = ctl.children(rs_res, meta["namespace"], obj)
     rs_name = f"{meta['name']}-{phash}"
-    revision_of = lambda r: int((_meta(r).get("annotations") or {}).get(REVISION, 0))  # noqa: E731
+    revision_of = lambda r: int((_meta(r).get("annotations") or {}).get(REVISION, 0))
     current = next((r for r in owned if _meta(r)["name"] == rs_name), None)
     revision = revision_of(current) if current else max(map(revision_of, owned), default=0) + 1
     labels = {**((template.get("metadata") or {}).get("labels") or {}), "pod-template-hash": phash}
     template.setdefault("metadata", {})["labels"] = labels
     selector = copy.deepcopy(spec.get("selector") or {})
     selector.setdefault("matchLabels", {})["pod-template-hash"] = phash
-    key = lambda name: (rs_res.group, rs_res.plural, meta["namespace"], name)  # noqa: E731
+    key = lambda name: (rs_res.group, rs_res.plural, meta["namespace"], name)
     if current is None:
         ctl.store.create(rs_res, meta["namespace"], {
             "metadata": {"name": rs_name, "namespace": meta["namespace"], "labels": labels,

@@ -101,7 +101,10 @@ def _sync_objects(sync: dict, namespace: str) -> tuple[dict, dict]:
 
 def fluxinstance_handler(ctl, res, key, obj) -> dict:
     """Install the distribution, generate the sync objects, report Ready when the components run."""
-    from .controllers import _owner_ref, set_condition  # local: controllers imports this module
+    from .controllers import (  # local: controllers imports this module
+        _owner_ref,
+        set_condition,
+    )
     meta, spec = _meta(obj), obj.get("spec") or {}
     namespace, generation = meta["namespace"], meta.get("generation", 1)
     components = spec.get("components") or list(DEFAULT_COMPONENTS)
@@ -135,4 +138,4 @@ def fluxinstance_handler(ctl, res, key, obj) -> dict:
     return status
 
 
-__all__ = ["fluxinstance_handler", "flux_crd", "REVISION"]
+__all__ = ["REVISION", "flux_crd", "fluxinstance_handler"]

@@ -284,7 +284,7 @@ class Store:
     def _spec_changed(self, res: Resource, old: dict, new: dict) -> bool:
         """True when anything but metadata (and status, with a status subresource) differs."""
         skip = {"metadata", "apiVersion", "kind"} | ({"status"} if "status" in res.subresources else set())
-        pick = lambda o: {k: v for k, v in o.items() if k not in skip}  # noqa: E731
+        pick = lambda o: {k: v for k, v in o.items() if k not in skip}
         return pick(old) != pick(new)
 
     def _used_ips(self) -> set[str]:
