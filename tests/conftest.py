@@ -10,6 +10,8 @@ import pytest
 
 from tests.project import SHARED, Project
 from tests.schema_mirror import closed_port_url, schema_mirror  # noqa: F401  (fixture)
+from tests.world.fixtures import (  # noqa: F401  (fixtures: the fake API server, real kubectl/helm)
+    apiserver, apiserver_process, helm, kubectl, make_apiserver, world_binaries)
 
 
 @pytest.fixture(autouse=True)

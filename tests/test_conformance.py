@@ -15,7 +15,7 @@ from tasks.conformance import (
     check_talos_documents,
     json_path,
 )
-from tests.schema_mirror import SHARED_SCHEMAS, closed_port_url, schema_mirror  # noqa: F401
+from tests.schema_mirror import SHARED_SCHEMAS, closed_port_url
 
 TALOS = "v1.13.9"
 

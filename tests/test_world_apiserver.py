@@ -8,17 +8,7 @@ import time
 
 import pytest
 
-from tests.world.fixtures import (  # noqa: F401  (fixtures are used by name)
-    ApiHandle,
-    apiserver,
-    apiserver_process,
-    helm,
-    kubectl,
-    make_apiserver,
-    run_tool,
-    tool_env,
-    world_binaries,
-)
+from tests.world.fixtures import run_tool, tool_env
 
 CRD = """
 apiVersion: apiextensions.k8s.io/v1

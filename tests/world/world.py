@@ -69,6 +69,7 @@ class World:
         info = self.dir / "apiserver.json"
         info.unlink(missing_ok=True)
         sans = [arg for address in self.api_addresses() for arg in ("--san", address)] + ["--port", str(port)]
+        sans += ["--kube-version", self.settings("talos")["kubernetesVersion"]]   # what the kubelets report
         log = open(self.dir / "apiserver.log", "ab")
         process = subprocess.Popen([sys.executable, "-m", "tests.world.apiserver", "--dir", str(self.dir), *sans],
                                    cwd=ROOT, stdout=log, stderr=log, start_new_session=True)
