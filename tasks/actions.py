@@ -256,7 +256,11 @@ def seed_crds(facts: Facts) -> str | None:
                                     "--selector", "name!=envoy-gateway"], timeout=300)
     if not result.ok:
         return f"helmfile template of 00-crds.yaml: {result.message()}"
-    crds = [d for d in load_all(result.stdout) if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition"]
+    try:
+        documents = load_all(result.stdout)
+    except yaml.YAMLError as err:
+        return f"helmfile template of 00-crds.yaml printed unreadable YAML: {err}"
+    crds = [d for d in documents if isinstance(d, dict) and d.get("kind") == "CustomResourceDefinition"]
     envoy = guards.envoy_crds([SourcedObject("00-crds.yaml", i, d) for i, d in enumerate(crds)])
     if envoy:
         return "refusing to seed envoy-gateway CRDs: " + ", ".join(found for *_, found in envoy)
