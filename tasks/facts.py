@@ -16,18 +16,14 @@ from .config import Cluster
 # Errors that mean "this node has no config yet" (authenticated API on a maintenance node);
 # FIELD-NOTES: without --insecure a maintenance node fails with an unknown-authority x509 error.
 MAINTENANCE_ERRORS = ("certificate signed by unknown authority", "x509:", "tls: ")
-WATCHED_KINDS = {  # CRD name -> resource to list once the CRD exists
-    "gitrepositories.source.toolkit.fluxcd.io": "gitrepositories.source.toolkit.fluxcd.io",
-    "kustomizations.kustomize.toolkit.fluxcd.io": "kustomizations.kustomize.toolkit.fluxcd.io",
-    "fluxinstances.fluxcd.controlplane.io": "fluxinstances.fluxcd.controlplane.io",
-    "clustersecretstores.external-secrets.io": "clustersecretstores.external-secrets.io",
-    "externalsecrets.external-secrets.io": "externalsecrets.external-secrets.io",
-    "clusterissuers.cert-manager.io": "clusterissuers.cert-manager.io",
-    "ciliumloadbalancerippools.cilium.io": "ciliumloadbalancerippools.cilium.io",
-    "ciliumbgpclusterconfigs.cilium.io": "ciliumbgpclusterconfigs.cilium.io",
-    "ciliumbgppeerconfigs.cilium.io": "ciliumbgppeerconfigs.cilium.io",
-    "ciliumbgpadvertisements.cilium.io": "ciliumbgpadvertisements.cilium.io",
-}
+# Custom resources listed once their CRD exists. kubectl is given the plural alone: a list of
+# fully qualified `plural.group` names makes kubectl 1.32 refresh its whole discovery cache.
+WATCHED_CRDS = ("gitrepositories.source.toolkit.fluxcd.io", "kustomizations.kustomize.toolkit.fluxcd.io",
+                "fluxinstances.fluxcd.controlplane.io", "clustersecretstores.external-secrets.io",
+                "clusterissuers.cert-manager.io", "ciliumloadbalancerippools.cilium.io",
+                "ciliumbgpclusterconfigs.cilium.io", "ciliumbgppeerconfigs.cilium.io",
+                "ciliumbgpadvertisements.cilium.io")
+BASE_KINDS = "namespaces,nodes,customresourcedefinitions,deployments,secrets"
 
 
 @dataclass
@@ -139,9 +135,7 @@ class Facts:
     def _query_kube(self) -> KubeFacts:
         if not tools.KUBECONFIG.exists():
             return KubeFacts(False, "no build/kubeconfig yet (the cluster has not been bootstrapped by this tool)")
-        base = tools.kubectl(["get", "namespaces,nodes,customresourcedefinitions.apiextensions.k8s.io,"
-                              "deployments.apps,daemonsets.apps,secrets", "-A", "-o", "json",
-                              "--request-timeout=10s"], timeout=30)
+        base = tools.kubectl(["get", BASE_KINDS, "-A", "-o", "json", "--request-timeout=10s"], timeout=30)
         if not base.ok:
             return KubeFacts(False, f"Kubernetes API: {base.message()}")
         facts = KubeFacts(True)
@@ -149,7 +143,7 @@ class Facts:
         stranger = _stranger(facts)
         if stranger:
             return KubeFacts(False, stranger, stranger=True)
-        extra = [r for crd, r in WATCHED_KINDS.items() if ("CustomResourceDefinition", "", crd) in facts.objects]
+        extra = [crd.split(".")[0] for crd in WATCHED_CRDS if ("CustomResourceDefinition", "", crd) in facts.objects]
         if extra:
             more = tools.kubectl(["get", ",".join(extra), "-A", "-o", "json", "--request-timeout=10s"], timeout=30)
             if not more.ok:

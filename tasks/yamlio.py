@@ -15,7 +15,11 @@ import yaml
 from .problems import Problem
 
 
-class StrictLoader(yaml.SafeLoader):
+# The C parser when PyYAML has it (several times faster); the constructors stay Python.
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class StrictLoader(_BASE_LOADER):
     """SafeLoader with YAML 1.2 booleans and duplicate-key errors."""
 
 
@@ -43,7 +47,15 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool 
 StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-class QuickLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+class PyStrictLoader(yaml.SafeLoader):
+    """StrictLoader on the pure-Python parser, used to word syntax errors."""
+
+
+PyStrictLoader.yaml_implicit_resolvers = StrictLoader.yaml_implicit_resolvers
+PyStrictLoader.yaml_constructors = StrictLoader.yaml_constructors
+
+
+class QuickLoader(_BASE_LOADER):
     """The C parser with StrictLoader's YAML 1.2 booleans (no duplicate-key check), for quick reads
     that must see the same scalars as the check: a node named `no` is the string 'no' in both."""
 
@@ -82,6 +94,23 @@ def _index_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
             _index_lines(item, f"{path}[{i}]", lines)
 
 
+def _parse(loader_class, text: str) -> tuple:
+    """Parse once: the node tree (for lines) and the data built from it."""
+    loader = loader_class(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
+def _syntax_problem(err: yaml.YAMLError, shown_as: str) -> Problem:
+    """A YAML syntax error as a Problem with its line."""
+    mark = getattr(err, "problem_mark", None)
+    what = " ".join(filter(None, [getattr(err, "context", None), getattr(err, "problem", None)]))
+    return Problem(shown_as, "", "valid YAML", f"a syntax error: {what or err}", line=mark.line + 1 if mark else None)
+
+
 def load_document(path: Path, shown_as: str) -> tuple[Document | None, Problem | None]:
     """Load one YAML file; a syntax error comes back as a Problem with its line."""
     try:
@@ -89,14 +118,15 @@ def load_document(path: Path, shown_as: str) -> tuple[Document | None, Problem |
     except OSError as err:
         return None, Problem(shown_as, "", "a readable YAML file", f"an error: {err.strerror}")
     try:
-        node = yaml.compose(text, Loader=StrictLoader)
-        data = yaml.load(text, Loader=StrictLoader)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 1 if mark else None
-        what = " ".join(filter(None, [getattr(err, "context", None), getattr(err, "problem", None)]))
-        return None, Problem(shown_as, "", "valid YAML", f"a syntax error: {what or err}", line=line)
+        node, data = _parse(StrictLoader, text)
+    except yaml.YAMLError:
+        try:        # the pure-Python parser words syntax errors better (it names the character)
+            node, data = _parse(PyStrictLoader, text)
+        except yaml.YAMLError as err:
+            return None, _syntax_problem(err, shown_as)
+        return None, Problem(shown_as, "", "valid YAML", "a syntax error the C parser reports", line=None)
     lines: dict[str, int] = {}
+
     if node is not None:
         _index_lines(node, "", lines)
     return Document(shown_as, {} if data is None else data, lines), None
