@@ -32,8 +32,12 @@ def timed_doit(project: Project, env: dict, *args: str) -> float:
 
 def shell(project: Project, env: dict, command: str) -> None:
     """One step of a just/Taskfile-style recipe (bash, pipefail); failures the recipes tolerate pass."""
-    subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=project.root, env={**os.environ, **env},
-                   capture_output=True, text=True, timeout=900)
+    start = time.perf_counter()
+    done = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=project.root, env={**os.environ, **env},
+                          capture_output=True, text=True, timeout=900)
+    if os.environ.get("BENCH_VERBOSE"):
+        print(f"    {time.perf_counter() - start:5.2f} s exit {done.returncode}: {command[:70]}  "
+              f"{done.stderr.strip().splitlines()[-1:] if done.returncode else ''}")
 
 
 def unconditional_rerun(project: Project, env: dict, world: World) -> float:
@@ -41,15 +45,15 @@ def unconditional_rerun(project: Project, env: dict, world: World) -> float:
     talos = project.read_yaml("bootstrap/values/talos.yaml")
     first = next(n for n in talos["nodes"] if n["role"] == "controlplane")["address"]
     tc = "--talosconfig <(op inject -i build/talos/talosconfig.yaml)"
+    ssa = "--kubeconfig build/kubeconfig apply --server-side --force-conflicts --field-manager=talos-flux-bootstrap"
     steps = [f"op inject -i build/talos/{n['name']}.yaml | talosctl apply-config --insecure -n {n['address']} "
              "-f /dev/stdin" for n in talos["nodes"]]      # fails with "certificate required": ignored
     steps += [f"talosctl {tc} bootstrap -n {first}",       # AlreadyExists: ignored
               f"talosctl {tc} kubeconfig build/.bench-kubeconfig -n {first} --force",
-              "op inject -i bootstrap/resources.yaml | kubectl --kubeconfig build/kubeconfig apply --server-side -f -",
-              "helmfile -f bootstrap/helmfile.d/00-crds.yaml template -q --selector name!=envoy-gateway "
-              "| kubectl --kubeconfig build/kubeconfig apply --server-side -f -",
-              "KUBECONFIG=build/kubeconfig helmfile -f bootstrap/helmfile.d/01-apps.yaml sync",
-              "kubectl --kubeconfig build/kubeconfig apply --server-side -f build/manifests/ -f build/flux/sync.yaml",
+              f"op inject -i bootstrap/resources.yaml | kubectl {ssa} -f -",
+              f"helmfile -f bootstrap/helmfile.d/00-crds.yaml template -q --selector name!=envoy-gateway | kubectl {ssa} -f -",
+              "KUBECONFIG=$PWD/build/kubeconfig helmfile -f bootstrap/helmfile.d/01-apps.yaml sync",
+              f"kubectl {ssa} -f build/manifests/ -f build/flux/sync.yaml",
               "kubectl --kubeconfig build/kubeconfig -n flux-system wait kustomization/cluster --for=condition=Ready "
               "--timeout=300s"]
     start = time.perf_counter()
