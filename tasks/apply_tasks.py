@@ -23,14 +23,14 @@ class Runtime:
     def __init__(self):
         from .config import build_cluster, load_documents
         from .facts import Facts
-        # The `check` task (a dependency of every stage) already ran the full check; schema
-        # validation here only guards against running stages on their own with broken settings.
-        docs, problems = load_documents()
+        # The `check` task (a dependency of every stage) already validated these very files.
+        docs, problems = load_documents(validate=False)
         if problems:
             raise SystemExit(format_problems(problems, "bootstrap check failed"))
         self.cluster = build_cluster(docs)
         self.facts = Facts(self.cluster)
         self.lock_error = _take_lock()
+        self.facts.prefetch()
         # doit saves finished tasks on KeyboardInterrupt only: make SIGTERM one.
         signal.signal(signal.SIGTERM, _interrupt)
 

@@ -75,16 +75,23 @@ def settings_path(name: str) -> Path:
 
 
 @lru_cache(maxsize=None)
+def _raw_schema(name: str) -> tuple[dict, dict]:
+    """tasks/schemas/<name>.schema.yaml and the shared definitions, parsed."""
+    import yaml
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    defs = yaml.load((paths.SCHEMAS / "_defs.yaml").read_text(), Loader=loader)
+    return yaml.load((paths.SCHEMAS / f"{name}.schema.yaml").read_text(), Loader=loader), defs
+
+
+@lru_cache(maxsize=None)
 def _schema(name: str) -> tuple:
     """The validator for tasks/schemas/<name>.schema.yaml and its raw schema."""
-    import yaml
     from jsonschema import Draft202012Validator
     from referencing import Registry, Resource
 
-    defs = yaml.safe_load((paths.SCHEMAS / "_defs.yaml").read_text())
+    schema, defs = _raw_schema(name)
     registry = Registry().with_resource("_defs.yaml", Resource.from_contents(
         defs, default_specification=_draft()))
-    schema = yaml.safe_load((paths.SCHEMAS / f"{name}.schema.yaml").read_text())
     return Draft202012Validator(schema, registry=registry), schema, defs
 
 
@@ -168,8 +175,10 @@ def _fill_defaults(data: object, schema: dict, defs: dict) -> object:
     return data
 
 
-def load_documents() -> tuple[dict[str, Document], list[Problem]]:
-    """Load every settings file and charts.yaml; return documents and load/schema problems."""
+def load_documents(validate: bool = True) -> tuple[dict[str, Document], list[Problem]]:
+    """Load every settings file and charts.yaml; return documents and load/schema problems.
+    validate=False skips the schemas (defaults are still filled): for the apply stages, which
+    only run after the `check` task passed on the same files."""
     docs, problems = {}, []
     for name in (*paths.SETTINGS, "charts"):
         file = paths.CHARTS_FILE if name == "charts" else settings_path(name)
@@ -177,10 +186,10 @@ def load_documents() -> tuple[dict[str, Document], list[Problem]]:
         if problem:
             problems.append(problem)
             continue
-        found = schema_problems(doc, name)
+        found = schema_problems(doc, name) if validate else []
         problems += found
         if not found:
-            _, schema, defs = _schema(name)
+            schema, defs = _raw_schema(name)
             doc.data = _fill_defaults(doc.data, schema, defs)
             docs[name] = doc
     return docs, problems

@@ -81,6 +81,17 @@ class Facts:
     def invalidate(self) -> None:
         self._memo.clear()
 
+    def prefetch(self) -> None:
+        """Query Talos and Kubernetes side by side (each a subprocess), so a run that finds
+        everything done pays for the slowest query, not for all of them in a row."""
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            kube = pool.submit(self.kube)
+            self.talosconfig()
+            talos, etcd = pool.submit(self.talos_nodes), pool.submit(self.etcd_running)
+            for future in (kube, talos, etcd):
+                future.result()
+
     def _once(self, key: str, query):
         if key not in self._memo:
             self._memo[key] = query()
