@@ -15,7 +15,8 @@ import pytest
 from tests.project import Project, executed_tasks
 from tests.world import op as fake_op
 from tests.world.shims import add_fault, clear_faults
-from tests.world.world import CANARY, World, delete_object, repave
+from tests.world import talos_state
+from tests.world.world import CANARY, World, delete_object, mark_release, repave
 
 RELEASES = ["cilium", "coredns", "spegel", "cert-manager", "external-secrets", "onepassword-connect",
             "kube-vip", "flux-operator", "flux-instance"]
@@ -279,6 +280,51 @@ def test_invalid_values_make_no_mutating_call(cluster):
     assert result.returncode != 0
     assert "kube-vip-control-plane-only" in result.stdout + result.stderr
     assert cluster.new_calls() == []
+
+
+def test_release_left_pending_upgrade_is_recovered(cluster):
+    """A release an interrupted helm left pending-upgrade is rolled back, then synced again."""
+    mark_release(cluster.world, "cilium", "kube-system", "pending-upgrade")
+    plan = cluster.project.doit("plan", env=cluster.env)
+    assert "release cilium is pending-upgrade" in plan.stdout, plan.stdout
+    result = cluster.bootstrap()
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    mutating = cluster.new_mutating()
+    assert [c["argv"][0] for c in mutating if c["tool"] == "helm"][:1] == ["rollback"], summary(mutating)
+    assert synced(mutating) == ["cilium"]
+
+
+def test_unreachable_node_fails_its_stage_by_name(cluster):
+    """A configured node that stops answering is 'not done' with the reason; the run fails naming it."""
+    talos_state.set_node(cluster.world.dir, "10.0.48.21", unreachable=True)
+    try:
+        result = cluster.bootstrap()
+    finally:
+        talos_state.set_node(cluster.world.dir, "10.0.48.21", unreachable=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "stage node-worker-1 failed" in output and "10.0.48.21" in output
+    assert cluster.new_mutating() == []
+    cluster.converge()
+
+
+def test_api_server_stopped_and_restarted_mid_run(cluster):
+    """The API server goes away; the run waits (with a deadline, saying for what) and carries on
+    when it is back, re-applying only what is missing."""
+    cluster.uninstall("spegel")
+    port = cluster.world.api()["port"]
+    cluster.world.stop()
+    cluster.env["BOOTSTRAP_TIMEOUT_API"] = "60"
+    try:
+        process = cluster.bootstrap_in_background(".talos-kubeconfig")   # the API is gone: refetch, then wait
+    finally:
+        del cluster.env["BOOTSTRAP_TIMEOUT_API"]
+    time.sleep(1)
+    cluster.world.start_apiserver(15, port=port)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, out[-3000:] + err[-3000:]
+    assert "waiting up to 60s for the Kubernetes API server" in err
+    assert synced(cluster.new_mutating()) == ["spegel"]
 
 
 def test_repaved_cluster_reruns_every_stage(cluster):

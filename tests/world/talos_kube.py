@@ -36,6 +36,16 @@ def apiserver_info(world: Path) -> dict | None:
         return None
 
 
+def credentials(world: Path) -> dict:
+    """The cluster CA and admin client certificate, whether or not the API server runs right now
+    (a real Talos control plane always has them)."""
+    pki = Path(world) / "pki"
+    found = {key: str(pki / name) for key, name in
+             (("ca_file", "ca.crt"), ("client_cert", "admin.crt"), ("client_key", "admin.key"))
+             if (pki / name).exists()}
+    return {**found, **(apiserver_info(world) or {})}
+
+
 def _b64_file(path: str | None) -> str:
     """Base64 of a PEM file's bytes (placeholder when the API server is absent)."""
     return base64.b64encode(Path(path).read_bytes()).decode() if path else _PLACEHOLDER

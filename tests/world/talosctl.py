@@ -341,14 +341,14 @@ def _kube_source(world: Path, state: dict, session, addr: str) -> dict:
     api = tk.apiserver_info(world)
     if api is not None:
         members = [n for n in st.cluster_nodes(state, node["cluster_name"])]
-        try:
+        try:    # kubelets register on their own; a real talosctl kubeconfig never needs the API
             tk.register_nodes(api, members)
-        except (OSError, RuntimeError) as exc:
-            raise CliError(f"simulated world: could not register nodes in the API server: {exc}") from None
+        except (OSError, RuntimeError):
+            members = []
         with st.locked(world) as live:
             for member in members:
                 live[member["address"]]["k8s_registered"] = True
-    return tk.admin_kubeconfig(node["cluster_name"], node["endpoint"], api)
+    return tk.admin_kubeconfig(node["cluster_name"], node["endpoint"], tk.credentials(world))
 
 
 def cmd_kubeconfig(flags, called_as: str) -> None:

@@ -167,3 +167,21 @@ def repave(world: World) -> None:
     world.stop()
     (world.dir / "apiserver-state.json").unlink(missing_ok=True)
     world.start_apiserver(15, port=port)
+
+
+def mark_release(world: World, name: str, namespace: str, status: str) -> int:
+    """Leave the newest revision of a Helm release in `status` (e.g. pending-upgrade), as an
+    interrupted helm would; returns that revision."""
+    import gzip
+
+    secrets = admin(world, "GET", f"objects?apiVersion=v1&kind=Secret&namespace={namespace}")["items"]
+    revisions = [s for s in secrets if (s["metadata"].get("labels") or {}).get("name") == name
+                 and (s["metadata"].get("labels") or {}).get("owner") == "helm"]
+    newest = max(revisions, key=lambda s: int(s["metadata"]["labels"]["version"]))
+    release = json.loads(gzip.decompress(base64.b64decode(base64.b64decode(newest["data"]["release"]))))
+    release["info"]["status"] = status
+    packed = base64.b64encode(gzip.compress(json.dumps(release).encode())).decode()
+    newest["data"]["release"] = base64.b64encode(packed.encode()).decode()
+    newest["metadata"]["labels"]["status"] = status
+    admin(world, "POST", "objects", newest)
+    return int(newest["metadata"]["labels"]["version"])
