@@ -66,7 +66,7 @@ def run(tool: str, args: list[str], *, stdin: str | None = None, timeout: float 
         code, out, err = done.returncode, done.stdout, done.stderr
     except subprocess.TimeoutExpired as exc:
         code, out = 124, exc.stdout if isinstance(exc.stdout, str) else ""
-        err = f"{tool} {' '.join(args[:3])}: no answer within {timeout:.0f}s (deadline)"
+        err = f"{tool} {' '.join(args[:3])}: no answer within {timeout:g}s (deadline)"
     except FileNotFoundError:
         code, out, err = 127, "", f"{tool}: command not found (install it or set {OVERRIDES[tool]})"
     return Result(tool, tuple(args), code, out, err, time.monotonic() - start)
