@@ -217,35 +217,33 @@ def test_a_second_concurrent_run_is_refused(cluster):
     assert synced([c for c in cluster.world.calls()[mark:] if c["mutating"]]) == ["spegel"]
 
 
-def test_op_signed_out_stops_the_stage_before_kubectl(cluster):
-    """op not signed in: the first stage that needs op (here already the Talos client config)
-    fails with op's message; kubectl receives nothing."""
-    assert delete_object(cluster.world, "v1", "Secret", "onepassword-secret", "external-secrets")
-    state = json.loads((cluster.world.dir / "op.json").read_text())
-    fake_op.write_state(cluster.world.dir, signed_in=False, vaults=state["vaults"])
-    try:
-        result = cluster.bootstrap()
-    finally:
-        fake_op.write_state(cluster.world.dir, signed_in=True, vaults=state["vaults"])
-    assert result.returncode != 0
-    assert "You are not currently signed in" in result.stdout + result.stderr
-    assert cluster.new_mutating() == []
-    cluster.converge()
+def _signed_out(vaults: dict) -> tuple[bool, dict]:
+    return False, vaults
 
 
-def test_missing_op_reference_stops_the_stage_before_kubectl(cluster):
-    """A reference op cannot resolve: the stage fails with op's message; kubectl receives nothing."""
-    assert delete_object(cluster.world, "v1", "Secret", "onepassword-secret", "external-secrets")
-    state = json.loads((cluster.world.dir / "op.json").read_text())
-    vaults = json.loads(json.dumps(state["vaults"]))
+def _missing_item(vaults: dict) -> tuple[bool, dict]:
+    vaults = json.loads(json.dumps(vaults))
     del vaults["homelab"]["onepassword-connect"]
-    fake_op.write_state(cluster.world.dir, signed_in=True, vaults=vaults)
+    return True, vaults
+
+
+@pytest.mark.parametrize("break_op, message", [
+    (_signed_out, "You are not currently signed in"),         # already the Talos client config needs op
+    (_missing_item, "stage resources failed: op inject for bootstrap/resources.yaml failed: [ERROR]"),
+])
+def test_op_failure_stops_the_stage_before_kubectl(cluster, break_op, message):
+    """op signed out or a reference it cannot resolve: the stage fails with op's message and
+    kubectl receives nothing."""
+    assert delete_object(cluster.world, "v1", "Secret", "onepassword-secret", "external-secrets")
+    vaults = json.loads((cluster.world.dir / "op.json").read_text())["vaults"]
+    signed_in, broken = break_op(vaults)
+    fake_op.write_state(cluster.world.dir, signed_in=signed_in, vaults=broken)
     try:
         result = cluster.bootstrap()
     finally:
-        fake_op.write_state(cluster.world.dir, signed_in=True, vaults=state["vaults"])
+        fake_op.write_state(cluster.world.dir, signed_in=True, vaults=vaults)
     assert result.returncode != 0
-    assert "[ERROR]" in result.stdout + result.stderr
+    assert message in result.stdout + result.stderr
     assert cluster.new_mutating() == []
     cluster.converge()
 
