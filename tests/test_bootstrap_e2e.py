@@ -280,6 +280,20 @@ def test_invalid_values_make_no_mutating_call(cluster):
     assert cluster.new_calls() == []
 
 
+def test_no_secret_store_without_the_external_secrets_operator(cluster):
+    """The ClusterSecretStore is refused while the operator's deployment is missing in the cluster."""
+    assert delete_object(cluster.world, "apps/v1", "Deployment", "external-secrets", "external-secrets")
+    assert delete_object(cluster.world, "external-secrets.io/v1", "ClusterSecretStore", "onepassword")
+    result = cluster.bootstrap()
+    assert result.returncode != 0
+    assert ("refusing to apply build/manifests/clustersecretstore.yaml: the External Secrets Operator deployment "
+            "external-secrets/external-secrets is missing") in result.stdout + result.stderr
+    assert cluster.new_mutating() == []
+    cluster.uninstall("external-secrets", "external-secrets")
+    cluster.converge()
+    assert synced(cluster.new_mutating()) == ["external-secrets"]
+
+
 def test_release_left_pending_upgrade_is_recovered(cluster):
     """A release an interrupted helm left pending-upgrade is rolled back, then synced again."""
     mark_release(cluster.world, "cilium", "kube-system", "pending-upgrade")
