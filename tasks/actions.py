@@ -50,9 +50,10 @@ def wait_until(what: str, seconds: float, check, facts: Facts, interval: float =
 
 # ----------------------------------------------------------------- Talos nodes
 
-def talos_node_stage(stage_class, node: Node, doc: str):
+def talos_node_stage(node: Node, doc: str):
     """The stage that gives one node its machine config."""
-    return stage_class(f"node-{node.name}", doc, (f"build/talos/{node.name}.yaml", "build/talos/talosconfig.yaml"),
+    from .stages import Stage      # stages.py builds its table from these factories
+    return Stage(f"node-{node.name}", doc, (f"build/talos/{node.name}.yaml", "build/talos/talosconfig.yaml"),
                        lambda facts: node_configured(facts, node), lambda facts: apply_node(facts, node))
 
 
@@ -274,9 +275,10 @@ def seed_crds(facts: Facts) -> str | None:
 
 # ----------------------------------------------------------------- releases
 
-def release_stage(stage_class, release: Release):
+def release_stage(release: Release):
     """The stage that installs or upgrades one Helm release."""
-    return stage_class(f"release-{release.name}", f"Helm release {release.name} ({release.chart} {release.version})",
+    from .stages import Stage
+    return Stage(f"release-{release.name}", f"Helm release {release.name} ({release.chart} {release.version})",
                        (f"build/values/{release.name}.yaml", "bootstrap/charts.yaml",
                         "bootstrap/helmfile.d/01-apps.yaml"),
                        lambda facts: release_done(facts, release), lambda facts: sync_release(facts, release))
@@ -326,10 +328,11 @@ def _recover_pending(release: Release, status: str) -> str | None:
 
 # ----------------------------------------------------------------- manifests
 
-def manifest_stage(stage_class, name: str):
+def manifest_stage(name: str):
     """The stage that applies one rendered manifest file."""
+    from .stages import Stage
     rel = MANIFESTS[name]
-    return stage_class(name, f"Apply {rel}", (rel,), lambda facts: objects_present(facts, file_objects(rel)),
+    return Stage(name, f"Apply {rel}", (rel,), lambda facts: objects_present(facts, file_objects(rel)),
                        lambda facts: apply_manifest(facts, rel))
 
 

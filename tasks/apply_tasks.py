@@ -23,13 +23,17 @@ class Runtime:
     def __init__(self):
         from .config import build_cluster, load_documents
         from .facts import Facts
+        from .stages import stage_table
         # The `check` task (a dependency of every stage) already validated these very files.
         docs, problems = load_documents(validate=False)
-        if problems:
-            raise SystemExit(format_problems(problems, "bootstrap check failed"))
+        self.error = format_problems(problems, "bootstrap check failed") if problems else None
+        self.stages, self.facts = {}, None
+        if self.error:
+            return
         self.cluster = build_cluster(docs)
+        self.stages = {stage.name: stage for stage in stage_table(self.cluster)}
         self.facts = Facts(self.cluster)
-        self.lock_error = _take_lock()
+        self.error = _take_lock()
         self.facts.prefetch()
         # doit saves finished tasks on KeyboardInterrupt only: make SIGTERM one.
         signal.signal(signal.SIGTERM, _interrupt)
@@ -62,21 +66,14 @@ def _take_lock() -> str | None:
     return None
 
 
-def _stage(name: str):
-    from .stages import stage_table
-    runtime = Runtime.get()
-    return runtime, next(s for s in stage_table(runtime.cluster) if s.name == name)
-
-
 def stage_uptodate(name: str):
     """doit uptodate: True only when the cluster shows the stage done and its inputs are unchanged."""
     def check(task, values):
         from .stages import decide
-        try:
-            runtime, stage = _stage(name)
-        except SystemExit:
+        runtime = Runtime.get()
+        if runtime.error or name not in runtime.stages:
             return False
-        return not decide(stage, runtime.facts).run
+        return not decide(runtime.stages[name], runtime.facts).run
     return check
 
 
@@ -85,10 +82,10 @@ def stage_action(name: str):
     def act():
         from doit.exceptions import TaskFailed
         from .stages import run_stage
-        runtime, stage = _stage(name)
-        if runtime.lock_error:
-            return TaskFailed(runtime.lock_error)
-        error = run_stage(stage, runtime.facts)
+        runtime = Runtime.get()
+        if runtime.error:
+            return TaskFailed(runtime.error)
+        error = run_stage(runtime.stages[name], runtime.facts)
         return TaskFailed(f"stage {name} failed: {error}") if error else True
     return act
 
@@ -131,12 +128,16 @@ def task_stages():
 
 def print_plan():
     """Print each stage as 'up to date' or 'would run', with the reason; change nothing."""
-    from .stages import decide, stage_table
+    from doit.exceptions import TaskFailed
+    from .stages import decide
     runtime = Runtime.get()
-    width = max(len(s.name) for s in stage_table(runtime.cluster))
-    for stage in stage_table(runtime.cluster):
+    if runtime.error and not runtime.stages:
+        return TaskFailed(runtime.error)
+    width = max(len(name) for name in runtime.stages)
+    for stage in runtime.stages.values():
         print(f"{stage.name:<{width}}  {decide(stage, runtime.facts)}")
     sys.stdout.flush()
+    return True
 
 
 def task_plan():

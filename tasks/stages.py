@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -35,13 +35,15 @@ class Stage:
 
     name: str
     doc: str
-    inputs: tuple[str, ...]                              # repository-relative files
+    # Repository-relative files the stage applies. The tool's own code is deliberately not an
+    # input: upgrading the tool must not re-apply a converged cluster (rendering code changes
+    # reach the stages through the artifacts they change).
+    inputs: tuple[str, ...]
     done: Callable[[Facts], tuple[bool, str]]            # what the cluster shows
     apply: Callable[[Facts], str | None]                 # returns an error message or None
-    code: tuple[str, ...] = field(default=("stages.py", "actions.py", "facts.py", "tools.py"))
 
     def files(self) -> list[Path]:
-        return [paths.ROOT / f for f in self.inputs] + [paths.ROOT / "tasks" / c for c in self.code]
+        return [paths.ROOT / f for f in self.inputs]
 
 
 def digest(stage: Stage) -> dict[str, str]:
@@ -96,12 +98,12 @@ def _safe_done(stage: Stage, facts: Facts) -> tuple[bool, str]:
 def stage_table(cluster: Cluster) -> list[Stage]:
     """Every stage in the required order."""
     first, others = cluster.first_controlplane, [n for n in cluster.nodes if n != cluster.first_controlplane]
-    stages = [actions.talos_node_stage(Stage, first, "Apply the Talos config to the first control-plane node"),
+    stages = [actions.talos_node_stage(first, "Apply the Talos config to the first control-plane node"),
               Stage("etcd-bootstrap", "Bootstrap etcd exactly once on the first control-plane node",
                     ("build/talos/talosconfig.yaml",), actions.etcd_done, actions.etcd_bootstrap),
               Stage("kubeconfig", "Fetch the kubeconfig into build/ (pointing at the first control plane)",
                     ("build/talos/talosconfig.yaml",), actions.kubeconfig_done, actions.fetch_kubeconfig)]
-    stages += [actions.talos_node_stage(Stage, node, f"Join node {node.name} ({node.role})") for node in others]
+    stages += [actions.talos_node_stage(node, f"Join node {node.name} ({node.role})") for node in others]
     stages += [Stage("nodes-ready", "Wait for the API server and for every node to register",
                      ("bootstrap/values/talos.yaml",), actions.nodes_registered, actions.wait_nodes),
                Stage("resources", "op inject bootstrap/resources.yaml | kubectl apply --server-side",
@@ -110,8 +112,8 @@ def stage_table(cluster: Cluster) -> list[Stage]:
                      ("bootstrap/helmfile.d/00-crds.yaml", "bootstrap/charts.yaml"),
                      actions.crds_done, actions.seed_crds)]
     for release in cluster.releases:
-        stages.append(actions.release_stage(Stage, release))
-        stages += [actions.manifest_stage(Stage, m) for m in actions.MANIFESTS_AFTER.get(release.name, ())]
+        stages.append(actions.release_stage(release))
+        stages += [actions.manifest_stage(m) for m in actions.MANIFESTS_AFTER.get(release.name, ())]
         if release.name == "kube-vip":
             stages.append(Stage("api-vip", "Point build/kubeconfig at the control-plane VIP once kube-vip serves it",
                                 ("bootstrap/values/kube-vip.yaml",), actions.vip_done, actions.switch_to_vip))

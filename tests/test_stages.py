@@ -14,7 +14,7 @@ def stage_factory(tmp_path, monkeypatch):
     source.write_text("a: 1\n")
 
     def make(done):
-        return stages.Stage("release-x", "doc", (str(source),), done, lambda facts: None, code=())
+        return stages.Stage("release-x", "doc", (str(source),), done, lambda facts: None)
     return make, source
 
 
