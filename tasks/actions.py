@@ -9,7 +9,7 @@ import yaml
 
 from . import guards, paths, progress, secrets, tools
 from .config import Node, Release
-from .facts import IDENTITY, Facts, cluster_uid, condition
+from .facts import IDENTITY, Facts, cluster_uid, condition, differences
 from .gitops import SourcedObject
 from .reach import reach
 from .render import write_if_changed
@@ -141,6 +141,9 @@ def kubeconfig_done(facts: Facts) -> tuple[bool, str]:
 
 def fetch_kubeconfig(facts: Facts) -> str | None:
     """Fetch the admin kubeconfig from the first control plane; point it at that node for now."""
+    if kubeconfig_done(facts)[0]:
+        progress.say("kubeconfig: build/kubeconfig already reaches this cluster; kept")
+        return None
     talosconfig, error = facts.talosconfig()
     if talosconfig is None:
         return error
@@ -206,18 +209,33 @@ def file_objects(rel: str) -> list[dict]:
 
 
 def objects_present(facts: Facts, objects: list[dict]) -> tuple[bool, str]:
-    """All objects exist in the cluster."""
+    """All objects exist in the cluster (their content may hold secrets only op can resolve)."""
     kube = facts.kube()
     if not kube.reachable:
         return False, kube.reason
-    missing = [f"{o['kind']} {(o['metadata'].get('namespace') + '/') if o['metadata'].get('namespace') else ''}"
-               f"{o['metadata']['name']}" for o in objects
-               if kube.get(o["kind"], o["metadata"]["name"], o["metadata"].get("namespace", "")) is None]
-    return (not missing), ("all objects present" if not missing else "missing " + ", ".join(missing))
+    missing = [d for d in differences(kube, objects) if d.endswith(" is missing")]
+    return (not missing), ("all objects present" if not missing else "; ".join(missing))
 
 
-def apply_objects(text: str, what: str) -> str | None:
-    """Server-side apply of a YAML stream given in memory (stdin), never client-side."""
+def objects_current(facts: Facts, objects: list[dict]) -> tuple[bool, str]:
+    """All objects exist in the cluster with the desired fields (a hand edit counts as drift)."""
+    kube = facts.kube()
+    if not kube.reachable:
+        return False, kube.reason
+    drift = differences(kube, objects)
+    return (not drift), ("all objects present and current" if not drift else "; ".join(drift))
+
+
+def apply_objects(text: str, what: str, facts: Facts) -> str | None:
+    """Server-side apply of a YAML stream held in memory (stdin, never a file), unless every object
+    already matches; then say so and change nothing."""
+    try:
+        objects = [d for d in load_all(text) if isinstance(d, dict) and "kind" in d]
+    except yaml.YAMLError as err:
+        return f"{what} is not valid YAML after rendering: {getattr(err, 'problem', err)}"
+    if facts.kube().reachable and not differences(facts.kube(), objects):
+        progress.say(f"{what}: every object already matches; nothing applied")
+        return None
     result = tools.kubectl(["apply", "--server-side", "--force-conflicts", f"--field-manager={FIELD_MANAGER}",
                             "-f", "-"], stdin=text, timeout=180)
     return None if result.ok else f"kubectl apply of {what}: {result.message()}"
@@ -233,7 +251,7 @@ def apply_resources(facts: Facts) -> str | None:
     injected, error = secrets.inject_file(paths.RESOURCES_FILE)
     if injected is None:
         return error
-    return apply_objects(injected, "bootstrap/resources.yaml")
+    return apply_objects(injected, "bootstrap/resources.yaml", facts)
 
 
 # ----------------------------------------------------------------- CRDs
@@ -267,7 +285,7 @@ def seed_crds(facts: Facts) -> str | None:
         return "refusing to seed envoy-gateway CRDs: " + ", ".join(found for *_, found in envoy)
     text = "".join("---\n" + yaml.safe_dump(c, sort_keys=True) for c in crds)
     write_if_changed(CRDS_FILE, text)
-    error = apply_objects(text, "the seeded CRDs")
+    error = apply_objects(text, "the seeded CRDs", facts)
     if error:
         return error
     return wait_until("the seeded CRDs to be Established", deadline("crds", 300), lambda: crds_done(facts), facts)
@@ -332,7 +350,7 @@ def manifest_stage(name: str):
     """The stage that applies one rendered manifest file."""
     from .stages import Stage
     rel = MANIFESTS[name]
-    return Stage(name, f"Apply {rel}", (rel,), lambda facts: objects_present(facts, file_objects(rel)),
+    return Stage(name, f"Apply {rel}", (rel,), lambda facts: objects_current(facts, file_objects(rel)),
                        lambda facts: apply_manifest(facts, rel))
 
 
@@ -354,7 +372,7 @@ def apply_manifest(facts: Facts, rel: str) -> str | None:
     kinds = sorted({o["kind"] for o in objects} - {"Namespace", "Secret", "ConfigMap"})
     error = wait_until(f"the API to serve {', '.join(kinds)}", deadline("crds", 300),
                        lambda: _kinds_served(facts, kinds), facts)
-    return error or apply_objects((paths.ROOT / rel).read_text(), rel)
+    return error or apply_objects((paths.ROOT / rel).read_text(), rel, facts)
 
 
 def _kinds_served(facts: Facts, kinds: list[str]) -> tuple[bool, str]:

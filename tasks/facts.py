@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -217,8 +218,15 @@ def _absorb(facts: KubeFacts, items: list[dict]) -> None:
         if obj.get("kind") == "Secret":
             if obj.get("type") == "helm.sh/release.v1":
                 _add_release(facts, obj)
-            obj = {"kind": "Secret", "metadata": meta}   # values never leave this function
+            # Values never leave this function: only their digests, to tell whether they changed.
+            obj = {"apiVersion": obj.get("apiVersion", "v1"), "kind": "Secret", "metadata": meta, "type": obj.get("type"),
+                   "data": {k: digest(v) for k, v in (obj.get("data") or {}).items()}}
         facts.objects[key] = obj
+
+
+def digest(value: str) -> str:
+    """A Secret value as the facts keep it: sha256 of its base64 form."""
+    return "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()
 
 
 def _add_release(facts: KubeFacts, secret: dict) -> None:
@@ -243,3 +251,37 @@ def current_version(facts: KubeFacts, name: str) -> int:
     """The revision number of the release kept so far."""
     release = facts.releases[name]
     return facts.objects.get(("HelmRevision", release.namespace, name), {}).get("version", 0)
+
+
+def secret_as_stored(secret: dict) -> dict:
+    """A desired Secret the way the facts keep a live one: stringData folded into data, values digested."""
+    data = dict(secret.get("data") or {})
+    data.update({k: base64.b64encode(str(v).encode()).decode() for k, v in (secret.get("stringData") or {}).items()})
+    return {**{k: v for k, v in secret.items() if k != "stringData"}, "data": {k: digest(v) for k, v in data.items()}}
+
+
+def contains(live: object, desired: object) -> bool:
+    """True when every field of desired has the same value in live (the server may add more)."""
+    if isinstance(desired, dict):
+        return isinstance(live, dict) and all(k in live and contains(live[k], v) for k, v in desired.items())
+    if isinstance(desired, list):
+        return isinstance(live, list) and len(live) == len(desired) and all(map(contains, live, desired))
+    return live == desired
+
+
+def differences(kube: KubeFacts, objects: list[dict]) -> list[str]:
+    """The objects that are missing or differ from their desired form (metadata name/labels/annotations,
+    spec, data and the rest; status and server-set metadata ignored)."""
+    out = []
+    for obj in objects:
+        meta = obj.get("metadata") or {}
+        live = kube.get(obj["kind"], meta.get("name", ""), meta.get("namespace", ""))
+        desired = secret_as_stored(obj) if obj["kind"] == "Secret" else obj
+        wanted = {k: v for k, v in desired.items() if k not in ("metadata", "status")}
+        wanted["metadata"] = {k: v for k, v in meta.items() if k in ("labels", "annotations")}
+        where = f"{obj['kind']} {meta.get('namespace') + '/' if meta.get('namespace') else ''}{meta.get('name')}"
+        if live is None:
+            out.append(f"{where} is missing")
+        elif not contains(live, wanted):
+            out.append(f"{where} differs")
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from tests.project import Project, executed_tasks
 from tests.world import op as fake_op
 from tests.world.shims import add_fault, clear_faults
 from tests.world import talos_state
-from tests.world.world import CANARY, World, delete_object, mark_release, repave
+from tests.world.world import CANARY, World, admin, delete_object, mark_release, repave
 
 RELEASES = ["cilium", "coredns", "spegel", "cert-manager", "external-secrets", "onepassword-connect",
             "kube-vip", "flux-operator", "flux-instance"]
@@ -106,7 +107,8 @@ def test_fresh_cluster_reaches_flux_in_the_required_order(cluster):
 
 
 def test_immediate_rerun_and_lost_doit_state_make_no_change(cluster):
-    """Zero mutating calls on a rerun, and again after deleting doit's state file."""
+    """Zero mutating calls on a rerun, after deleting doit's state file, and after deleting every
+    local record of past runs."""
     result = cluster.bootstrap()
     assert result.returncode == 0, result.stderr[-3000:]
     assert cluster.new_mutating() == []
@@ -115,6 +117,14 @@ def test_immediate_rerun_and_lost_doit_state_make_no_change(cluster):
     result = cluster.bootstrap()
     assert result.returncode == 0, result.stderr[-3000:]
     assert summary(cluster.new_mutating()) == []
+    # Without any local record at all, every stage compares the cluster with the desired state
+    # (Talos dry-run, Helm release values, live objects) and still changes nothing.
+    cluster.project.path(".doit.db").unlink()
+    shutil.rmtree(cluster.project.path("build/state"))
+    result = cluster.bootstrap()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert summary(cluster.new_mutating()) == []
+    assert "already runs this config" in result.stderr and "every object already matches" in result.stderr
 
 
 def test_canary_secret_never_reaches_disk_logs_or_output(cluster):
@@ -156,6 +166,18 @@ def test_deleted_release_or_namespace_reruns_only_its_stage(cluster, what, delet
     assert result.returncode == 0, result.stderr[-3000:]
     assert synced(cluster.new_mutating()) == [stage]
     assert [c for c in cluster.new_mutating() if c["tool"] in ("talosctl", "kubectl")] == []
+
+
+def test_hand_edited_object_is_put_back_by_its_stage_only(cluster):
+    """A ClusterIssuer changed by hand in the cluster: only its manifest stage applies again."""
+    issuer = admin(cluster.world, "GET", "objects?apiVersion=cert-manager.io/v1&kind=ClusterIssuer")["items"][0]
+    issuer["spec"] = {"ca": {"secretName": "hand-made"}}
+    admin(cluster.world, "POST", "objects", issuer)
+    result = cluster.bootstrap()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert executed_tasks(result.stdout) == ["cluster-issuer"]
+    mutating = cluster.new_mutating()
+    assert [c["tool"] for c in mutating] == ["kubectl"], summary(mutating)
 
 
 def test_deleted_crd_reruns_only_the_crd_seeding(cluster):
