@@ -152,6 +152,20 @@ def test_one_cilium_edit_reruns_only_the_cilium_release(cluster):
     assert all("cilium" in " ".join(c["argv"]) for c in mutating), summary(mutating)
 
 
+def test_changed_node_config_goes_through_the_authenticated_api(cluster):
+    """A configured node gets its changed config with talosctl's authenticated API, never --insecure;
+    no other node and no other stage changes."""
+    talos = cluster.project.read_yaml("bootstrap/values/talos.yaml")
+    talos["nodes"][3]["installDisk"] = "/dev/nvme1n1"
+    cluster.project.write_yaml("bootstrap/values/talos.yaml", talos)
+    result = cluster.bootstrap()
+    assert result.returncode == 0, result.stderr[-3000:]
+    mutating = cluster.new_mutating()
+    assert summary(mutating) and all(c["tool"] == "talosctl" for c in mutating), summary(mutating)
+    assert len(mutating) == 1 and "10.0.48.21" in mutating[0]["argv"] and "--insecure" not in mutating[0]["argv"]
+    assert any("--dry-run" in c["argv"] for c in cluster.new_calls())
+
+
 @pytest.mark.parametrize("what, delete, stage", [
     ("release", ("helm", "uninstall", "spegel", "-n", "kube-system"), "spegel"),
     ("namespace", ("Namespace", "cert-manager"), "cert-manager"),
