@@ -83,14 +83,15 @@ def _release_secret(name: str, version: int, status: str, chart_version: str, va
 
 
 def test_helm_release_storage_is_decoded_and_the_newest_revision_wins():
-    """Release Secrets become ReleaseFacts; secret values never stay in the facts."""
+    """Release Secrets become ReleaseFacts; other Secrets keep only digests of their values."""
     found = facts.KubeFacts(True)
     facts._absorb(found, [_release_secret("cilium", 2, "deployed", "1.19.4", {"a": 2}),
                           _release_secret("cilium", 1, "superseded", "1.19.3", {"a": 1}),
                           {"kind": "Secret", "metadata": {"name": "s", "namespace": "x"}, "data": {"k": "c2VjcmV0"}}])
     assert found.releases["cilium"].status == "deployed"
     assert found.releases["cilium"].chart_version == "1.19.4" and found.releases["cilium"].values == {"a": 2}
-    assert "data" not in found.get("Secret", "s", "x")
+    kept = found.get("Secret", "s", "x")
+    assert kept["data"]["k"] == facts.digest("c2VjcmV0") and "c2VjcmV0" not in json.dumps(kept)
 
 
 def test_talosctl_json_stream_is_parsed():

@@ -30,7 +30,6 @@ import signal
 import socket
 import ssl
 import sys
-import tempfile
 import threading
 import time
 import traceback
@@ -43,7 +42,7 @@ import yaml
 from . import admin, errors, resources, tables
 from .controllers import Controllers
 from .patches import merge_patch
-from .pki import ensure_pki
+from .pki import ensure_pki, write_atomic
 from .protobuf import ProtobufError, decode_object
 from .selectors import match_fields, match_labels, parse_fields, parse_labels
 from .store import Store
@@ -56,11 +55,7 @@ MAX_WATCH_SECONDS = 1800
 
 def _write_atomic(path: pathlib.Path, text: str, mode: int = 0o644) -> None:
     """Write a text file atomically."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, mode)
-    os.replace(tmp, path)
+    write_atomic(path, text.encode(), mode)
 
 
 def kubeconfig_text(url: str, ca_file: pathlib.Path, cert: pathlib.Path, key: pathlib.Path,

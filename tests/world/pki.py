@@ -35,7 +35,7 @@ class Pki:
     client_key: pathlib.Path
 
 
-def _write(path: pathlib.Path, data: bytes, mode: int = 0o644) -> None:
+def write_atomic(path: pathlib.Path, data: bytes, mode: int = 0o644) -> None:
     """Write a file atomically with the given mode."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "wb") as fh:
@@ -135,18 +135,18 @@ def ensure_pki(directory: pathlib.Path | str, extra_sans: list[str] | tuple[str,
               base / "admin.crt", base / "admin.key")
     if not (pki.ca_file.exists() and pki.ca_key.exists()):
         ca, ca_key = _make_ca()
-        _write(pki.ca_key, _key_pem(ca_key), 0o600)
-        _write(pki.ca_file, ca.public_bytes(serialization.Encoding.PEM))
+        write_atomic(pki.ca_key, _key_pem(ca_key), 0o600)
+        write_atomic(pki.ca_file, ca.public_bytes(serialization.Encoding.PEM))
         for stale in (pki.server_cert, pki.client_cert):
             stale.unlink(missing_ok=True)
     ca, ca_key = _load_ca(pki)
     sans = [_general_name(s) for s in dict.fromkeys([*DEFAULT_SANS, *extra_sans])]
     if not (pki.server_key.exists() and _cert_has_sans(pki.server_cert, sans)):
         cert, key = _leaf(ca, ca_key, _name("kube-apiserver"), ExtendedKeyUsageOID.SERVER_AUTH, sans)
-        _write(pki.server_key, _key_pem(key), 0o600)
-        _write(pki.server_cert, cert.public_bytes(serialization.Encoding.PEM))
+        write_atomic(pki.server_key, _key_pem(key), 0o600)
+        write_atomic(pki.server_cert, cert.public_bytes(serialization.Encoding.PEM))
     if not (pki.client_cert.exists() and pki.client_key.exists()):
         cert, key = _leaf(ca, ca_key, _name("admin", "system:masters"), ExtendedKeyUsageOID.CLIENT_AUTH, None)
-        _write(pki.client_key, _key_pem(key), 0o600)
-        _write(pki.client_cert, cert.public_bytes(serialization.Encoding.PEM))
+        write_atomic(pki.client_key, _key_pem(key), 0o600)
+        write_atomic(pki.client_cert, cert.public_bytes(serialization.Encoding.PEM))
     return pki
