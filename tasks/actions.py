@@ -3,13 +3,14 @@ state with the facts and change only the difference. Actions return an error mes
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 
 import yaml
 
 from . import guards, paths, progress, secrets, tools
 from .config import Node, Release
-from .facts import IDENTITY, Facts, cluster_uid, condition, differences
+from .facts import IDENTITY, Facts, cluster_uid, condition, differences, json_stream
 from .gitops import SourcedObject
 from .reach import reach
 from .render import write_if_changed
@@ -74,6 +75,9 @@ def apply_node(facts: Facts, node: Node) -> str | None:
     if config is None:
         return error
     if fact.state == "maintenance":
+        proof = _confirms_maintenance(node)
+        if proof:
+            return proof
         result = tools.talosctl_insecure(["apply-config", "--insecure", "-n", node.address, "-f", "/dev/stdin"],
                                          stdin=config, timeout=120)
         if not result.ok:
@@ -81,6 +85,19 @@ def apply_node(facts: Facts, node: Node) -> str | None:
         return wait_until(f"{node.name} to leave maintenance mode", deadline("node", 600),
                           lambda: node_configured(facts, node), facts)
     return _apply_authenticated(facts, node, config)
+
+
+def _confirms_maintenance(node: Node) -> str | None:
+    """The node itself must say it is in maintenance mode before it gets a config over the
+    unauthenticated API (an expired client certificate also fails authentication)."""
+    result = tools.talosctl_insecure(["get", "machinestatus", "--insecure", "-n", node.address, "-o", "json"],
+                                     timeout=60)
+    stages = [((item.get("spec") or {}).get("stage")) for item in json_stream(result.stdout)]
+    if result.ok and stages == ["maintenance"]:
+        return None
+    found = f"stage {stages[0]}" if stages else result.message()
+    return (f"refusing to send {node.name} ({node.address}) its config with --insecure: the node does not "
+            f"confirm maintenance mode ({found}); if it was configured with other credentials, reset it first")
 
 
 def _apply_authenticated(facts: Facts, node: Node, config: str) -> str | None:
@@ -153,7 +170,10 @@ def fetch_kubeconfig(facts: Facts) -> str | None:
                              "--force-context-name", f"admin@{facts.cluster.name}"], talosconfig, timeout=60)
     if not result.ok:
         return f"talosctl kubeconfig from {first}: {result.message()}"
-    write_kubeconfig(first)
+    error = write_kubeconfig(first, source=RAW_KUBECONFIG)
+    RAW_KUBECONFIG.unlink(missing_ok=True)       # one copy of the admin credentials is enough
+    if error:
+        return error
     error = await_api(facts, f"the Kubernetes API server on {first} to answer", deadline("api", 600))
     if error is None and not IDENTITY.exists():     # first contact after a fresh `talosctl bootstrap`
         IDENTITY.write_text(cluster_uid(facts.kube()) + "\n")
@@ -169,11 +189,15 @@ def await_api(facts: Facts, what: str, seconds: float) -> str | None:
     return error or (facts.kube().reason if facts.kube().stranger else None)
 
 
-def write_kubeconfig(host: str) -> None:
-    """build/kubeconfig: the fetched one with its server at host:6443, mapped by BOOTSTRAP_ADDRESS_MAP
-    (TLS still verified against the cluster CA under the real address)."""
-    config = yaml.safe_load(RAW_KUBECONFIG.read_text())
-    mapped_host, mapped_port = reach(host, 6443)
+def write_kubeconfig(host: str, source=None) -> str | None:
+    """build/kubeconfig from source (default: itself) with its server at host:6443, mapped by
+    BOOTSTRAP_ADDRESS_MAP (TLS still verified against the cluster CA under the real address).
+    Written atomically, owner-only; an error message if it cannot be."""
+    try:
+        config = yaml.safe_load((source or tools.KUBECONFIG).read_text())
+        mapped_host, mapped_port = reach(host, 6443)
+    except (OSError, ValueError, yaml.YAMLError) as err:
+        return f"cannot write build/kubeconfig: {err}"
     for entry in config.get("clusters") or []:
         entry["cluster"]["server"] = f"https://{mapped_host}:{mapped_port}"
         if (mapped_host, mapped_port) != (host, 6443):
@@ -181,9 +205,11 @@ def write_kubeconfig(host: str) -> None:
         else:
             entry["cluster"].pop("tls-server-name", None)
     tools.KUBECONFIG.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(tools.KUBECONFIG, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
+    fd, tmp = tempfile.mkstemp(dir=tools.KUBECONFIG.parent, prefix=".kubeconfig.")
+    with os.fdopen(fd, "w") as handle:        # mkstemp creates the file 0600
         yaml.safe_dump(config, handle, sort_keys=True)
+    os.replace(tmp, tools.KUBECONFIG)
+    return None
 
 
 def nodes_registered(facts: Facts) -> tuple[bool, str]:
@@ -335,11 +361,19 @@ def sync_release(facts: Facts, release: Release) -> str | None:
     return None if result.ok else f"helmfile sync of {release.name}: {result.message()}"
 
 
+# How to unblock a release an interrupted helm left behind (helm/helm#10599): an install that never
+# completed is removed; an interrupted upgrade or rollback goes back to the previous revision
+# (never an uninstall: that would take down a running CNI or Flux).
+RECOVERY = {"pending-install": "uninstall", "pending-upgrade": "rollback", "pending-rollback": "rollback"}
+
+
 def _recover_pending(release: Release, status: str) -> str | None:
-    """A release interrupted mid-operation blocks every later one (helm/helm#10599): roll back."""
-    progress.say(f"release-{release.name}: recovering from {status}")
-    args = (["rollback", release.name, "-n", release.namespace, "--wait"] if status == "pending-upgrade"
-            else ["uninstall", release.name, "-n", release.namespace, "--wait"])
+    """Unblock a release stuck in a pending-* state, or say why it cannot be done safely."""
+    verb = RECOVERY.get(status)
+    if verb is None:
+        return f"release {release.name} is {status}; resolve it with helm by hand, then rerun"
+    progress.say(f"release-{release.name}: recovering from {status} ({verb})")
+    args = [verb, release.name, "-n", release.namespace, "--wait"]
     result = tools.run("helm", args, timeout=deadline("release", 900))
     return None if result.ok else f"helm {args[0]} of stuck release {release.name}: {result.message()}"
 
@@ -406,8 +440,8 @@ def vip_done(facts: Facts) -> tuple[bool, str]:
 def switch_to_vip(facts: Facts) -> str | None:
     """Once kube-vip runs, point build/kubeconfig at the VIP (falls back if the VIP does not answer)."""
     vip = facts.cluster.settings["kube-vip"]["vip"]
-    write_kubeconfig(vip)
-    error = await_api(facts, f"the API server to answer on the VIP {vip}", deadline("vip", 300))
+    error = write_kubeconfig(vip) or await_api(facts, f"the API server to answer on the VIP {vip}",
+                                               deadline("vip", 300))
     if error:
         write_kubeconfig(facts.cluster.first_controlplane.address)
     return error

@@ -33,16 +33,33 @@ class Runtime:
         self.cluster = build_cluster(docs)
         self.stages = {stage.name: stage for stage in stage_table(self.cluster)}
         self.facts = Facts(self.cluster)
-        self.error = _take_lock()
-        self.facts.prefetch()
+        self.error = _address_map_error() or _take_lock()
+        if self.error is None:
+            self.facts.prefetch()
         # doit saves finished tasks on KeyboardInterrupt only: make SIGTERM one.
         signal.signal(signal.SIGTERM, _interrupt)
 
     @classmethod
     def get(cls) -> "Runtime":
+        """The run's Runtime, created once; a failure to create it is kept as its error."""
         if cls._current is None:
-            cls._current = Runtime()
+            try:
+                cls._current = Runtime()
+            except Exception as err:      # never retried: a retry would trip over its own lock
+                broken = cls.__new__(cls)
+                broken.error, broken.stages, broken.facts = f"cannot start the run: {err}", {}, None
+                cls._current = broken
         return cls._current
+
+
+def _address_map_error() -> str | None:
+    """BOOTSTRAP_ADDRESS_MAP problems, found before any stage uses the map."""
+    from .reach import address_map
+    try:
+        address_map()
+    except ValueError as err:
+        return str(err)
+    return None
 
 
 def _interrupt(signum, frame):
@@ -70,10 +87,13 @@ def stage_uptodate(name: str):
     """doit uptodate: True only when the cluster shows the stage done and its inputs are unchanged."""
     def check(task, values):
         from .stages import decide
-        runtime = Runtime.get()
-        if runtime.error or name not in runtime.stages:
+        try:
+            runtime = Runtime.get()
+            if runtime.error or name not in runtime.stages:
+                return False
+            return not decide(runtime.stages[name], runtime.facts).run
+        except Exception:    # never into doit: "not up to date", and the action says why
             return False
-        return not decide(runtime.stages[name], runtime.facts).run
     return check
 
 
@@ -82,10 +102,13 @@ def stage_action(name: str):
     def act():
         from doit.exceptions import TaskFailed
         from .stages import run_stage
-        runtime = Runtime.get()
-        if runtime.error:
-            return TaskFailed(runtime.error)
-        error = run_stage(runtime.stages[name], runtime.facts)
+        try:
+            runtime = Runtime.get()
+            if runtime.error:
+                return TaskFailed(runtime.error)
+            error = run_stage(runtime.stages[name], runtime.facts)
+        except Exception as err:     # a bug or an unexpected failure: one line naming the stage
+            error = f"unexpected {type(err).__name__}: {err}"
         return TaskFailed(f"stage {name} failed: {error}") if error else True
     return act
 

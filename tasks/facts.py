@@ -45,6 +45,7 @@ class ReleaseFact:
     status: str
     chart_version: str
     values: dict
+    revision: int = 0
 
 
 @dataclass
@@ -78,8 +79,10 @@ class Facts:
     def __init__(self, cluster: Cluster):
         self.cluster = cluster
         self._memo: dict = {}
+        self._talosconfig: tuple[str | None, str] | None = None
 
     def invalidate(self) -> None:
+        """Forget cluster facts (the resolved client config stays: it does not change with the cluster)."""
         self._memo.clear()
 
     def prefetch(self) -> None:
@@ -99,8 +102,11 @@ class Facts:
         return self._memo[key]
 
     def talosconfig(self) -> tuple[str | None, str]:
-        """The client config with its references resolved (memory only), or op's error."""
-        return self._once("talosconfig", lambda: secrets.inject_file(tools.paths.BUILD / "talos/talosconfig.yaml"))
+        """The client config with its references resolved (memory only, one `op inject` per run),
+        or op's error."""
+        if self._talosconfig is None:
+            self._talosconfig = secrets.inject_file(tools.paths.BUILD / "talos/talosconfig.yaml")
+        return self._talosconfig
 
     def talos_nodes(self) -> dict[str, NodeFact]:
         """Every node's state, from one authenticated `talosctl get machinestatus` call."""
@@ -113,32 +119,35 @@ class Facts:
             return {a: NodeFact(a, "unknown", f"talosconfig: {error}") for a in addresses}
         result = tools.talosctl(["get", "machinestatus", "-n", ",".join(addresses), "-o", "json"], config,
                                 timeout=60)
-        answered = {item.get("node") for item in _json_stream(result.stdout)}
+        answered = {item.get("node") for item in json_stream(result.stdout)}
         facts = {}
         for address in addresses:
             if address in answered:
                 facts[address] = NodeFact(address, "configured")
                 continue
-            line = next((ln for ln in result.stderr.splitlines() if address in ln), result.message())
+            line = _node_error(result, address, len(addresses))
+            # Only a hint: an insecure apply still needs the node itself to confirm maintenance mode.
             state = "maintenance" if any(e in line for e in MAINTENANCE_ERRORS) else "unreachable"
             facts[address] = NodeFact(address, state, line.strip())
         return facts
 
     def etcd_running(self) -> tuple[bool, str]:
-        """Whether etcd runs on the first control-plane node (bootstrap done)."""
+        """Whether etcd runs on any control-plane node: then the cluster is bootstrapped, even if
+        the first control plane was replaced and has not joined yet."""
         return self._once("etcd", self._query_etcd)
 
     def _query_etcd(self) -> tuple[bool, str]:
-        first = self.cluster.first_controlplane.address
+        nodes = [n.address for n in self.cluster.controlplanes]
         config, error = self.talosconfig()
         if config is None:
             return False, f"talosconfig: {error}"
-        result = tools.talosctl(["service", "etcd", "-n", first], config, timeout=30)
-        if not result.ok:
-            return False, f"talosctl service etcd on {first}: {result.message()}"
-        state = re.search(r"^STATE\s+(\S+)", result.stdout, re.M)
-        found = state.group(1) if state else "unknown"
-        return found == "Running", f"etcd on {first} is {found}"
+        result = tools.talosctl(["service", "etcd", "-n", ",".join(nodes)], config, timeout=30)
+        states = _service_states(result.stdout)
+        running = [a for a in nodes if states.get(a) == "Running"]
+        if running:
+            return True, f"etcd runs on {', '.join(running)}"
+        seen = ", ".join(f"{a} {states[a]}" for a in nodes if a in states) or result.message()
+        return False, f"etcd runs on no control-plane node ({seen})"
 
     def kube(self) -> KubeFacts:
         """Namespaces, nodes, CRDs, workloads, Helm releases and watched custom resources."""
@@ -186,7 +195,27 @@ def _stranger(facts: KubeFacts) -> str | None:
             "refusing to use it — check BOOTSTRAP_ADDRESS_MAP, or remove build/kubeconfig after a repave")
 
 
-def _json_stream(text: str) -> list[dict]:
+def _node_error(result: tools.Result, address: str, count: int) -> str:
+    """The error talosctl printed for one node (` * <address>: ...` when several were asked)."""
+    if count == 1:
+        return result.message()
+    pattern = re.compile(rf"^\s*\*?\s*{re.escape(address)}:\s")
+    return next((ln for ln in result.stderr.splitlines() if pattern.match(ln)), result.message())
+
+
+def _service_states(text: str) -> dict[str, str]:
+    """Node -> STATE from `talosctl service <id>` output (one NODE/ID/STATE block per node)."""
+    states, node = {}, None
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "NODE":
+            node = value.strip()
+        elif key == "STATE" and node:
+            states[node] = value.strip()
+    return states
+
+
+def json_stream(text: str) -> list[dict]:
     """Objects of a stream of concatenated JSON documents (talosctl -o json)."""
     decoder, items, index = json.JSONDecoder(), [], 0
     while index < len(text):
@@ -219,6 +248,8 @@ def _absorb(facts: KubeFacts, items: list[dict]) -> None:
             if obj.get("type") == "helm.sh/release.v1":
                 _add_release(facts, obj)
             # Values never leave this function: only their digests, to tell whether they changed.
+            # Annotations may hold the whole Secret (kubectl's last-applied-configuration).
+            meta = {k: v for k, v in meta.items() if k not in ("annotations", "managedFields")}
             obj = {"apiVersion": obj.get("apiVersion", "v1"), "kind": "Secret", "metadata": meta, "type": obj.get("type"),
                    "data": {k: digest(v) for k, v in (obj.get("data") or {}).items()}}
         facts.objects[key] = obj
@@ -236,21 +267,13 @@ def _add_release(facts: KubeFacts, secret: dict) -> None:
         release = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
     except (KeyError, ValueError, OSError):
         return
-    name = release.get("name", "")
+    name, revision = release.get("name", ""), int(release.get("version", 0))
     current = facts.releases.get(name)
-    version = int(release.get("version", 0))
-    if current is not None and current_version(facts, name) >= version:
+    if current is not None and current.revision >= revision:
         return
     facts.releases[name] = ReleaseFact(name, release.get("namespace", ""), (release.get("info") or {}).get("status", ""),
                                        str(((release.get("chart") or {}).get("metadata") or {}).get("version", "")),
-                                       release.get("config") or {})
-    facts.objects[("HelmRevision", release.get("namespace", ""), name)] = {"version": version}
-
-
-def current_version(facts: KubeFacts, name: str) -> int:
-    """The revision number of the release kept so far."""
-    release = facts.releases[name]
-    return facts.objects.get(("HelmRevision", release.namespace, name), {}).get("version", 0)
+                                       release.get("config") or {}, revision)
 
 
 def secret_as_stored(secret: dict) -> dict:

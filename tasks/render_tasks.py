@@ -15,7 +15,7 @@ from .yamlio import QuickLoader
 # The code an artifact's bytes depend on (a change here may change any artifact).
 RENDER_CODE = ("artifacts.py", "render.py", "config.py", "yamlio.py", "pools.py", "paths.py")
 CHECK_CODE = RENDER_CODE + ("validate.py", "checks.py", "guards.py", "drift.py", "gitops.py", "problems.py",
-                            "conformance.py", "schema_catalog.py")
+                            "conformance.py", "schema_catalog.py", "schema_store.py")
 
 
 def _code(names) -> list[str]:
@@ -85,7 +85,7 @@ def remove_stale(rendered: dict[str, str]) -> None:
         for path in sorted((paths.BUILD / folder).glob("*.yaml")):
             target = f"{folder}/{path.name}"
             if target not in rendered:
-                path.unlink()
+                path.unlink(missing_ok=True)
                 print(f"removed build/{target} (no longer rendered)")
 
 
@@ -101,6 +101,14 @@ def write_artifact(target: str):
     return True
 
 
+def artifact_inputs(artifact) -> list[Path]:
+    """The data an artifact's bytes depend on: its settings files, their schemas (defaults are
+    filled from them) and bootstrap/charts.yaml (release names, charts and versions)."""
+    inputs = [paths.VALUES / f"{name}.yaml" for name in artifact.reads]
+    inputs += [paths.SCHEMAS / f"{name}.schema.yaml" for name in artifact.reads]
+    return inputs + [paths.SCHEMAS / "_defs.yaml", paths.CHARTS_FILE]
+
+
 def task_check():
     """Validate settings, guards, chart drift and upstream schemas (before anything is written)."""
     return {"actions": [run_check], "file_dep": check_inputs(), "verbosity": 2}
@@ -114,8 +122,8 @@ def task_render():
         yield {"name": None, "doc": "Render every artifact under build/ (offline)", "task_dep": ["check"]}
         return
     for artifact in artifacts.catalogue(*found):
-        deps = [paths.VALUES / f"{name}.yaml" for name in artifact.reads]
-        deps += [paths.TEMPLATES / artifact.template] + [Path(p) for p in _code(RENDER_CODE)]
+        deps = [paths.TEMPLATES / artifact.template] + [Path(p) for p in _code(RENDER_CODE)]
+        deps += artifact_inputs(artifact)
         yield {
             "name": artifact.target.rsplit(".", 1)[0],
             "doc": artifact.doc,

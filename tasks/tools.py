@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -18,6 +19,10 @@ OVERRIDES = {"talosctl": "TALOSCTL", "kubectl": "KUBECTL", "helm": "HELM", "helm
 KUBECONFIG = paths.BUILD / "kubeconfig"
 # Ambient settings that could point a tool at another cluster or account.
 SCRUBBED = ("KUBECONFIG", "HELM_KUBECONTEXT", "HELM_KUBETOKEN", "HELM_KUBEAPISERVER", "TALOSCONFIG")
+# 1Password credentials (OP_SERVICE_ACCOUNT_TOKEN, OP_CONNECT_*, OP_SESSION_*) reach `op` only.
+OP_PREFIX = "OP_"
+# How long a tool gets to stop after SIGTERM before its whole process group is killed.
+GRACE_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -36,9 +41,9 @@ class Result:
         return self.returncode == 0
 
     def message(self) -> str:
-        """The command's own error text, trimmed, for the user."""
-        text = (self.stderr or self.stdout).strip()
-        return text[-2000:] if text else f"exit code {self.returncode}"
+        """The command's own error text (stderr only: stdout may carry resolved secrets), trimmed."""
+        text = self.stderr.strip()
+        return text[-2000:] if text else f"exit code {self.returncode} and no error text"
 
 
 def binary(tool: str) -> str:
@@ -46,9 +51,11 @@ def binary(tool: str) -> str:
     return os.environ.get(OVERRIDES[tool]) or shutil.which(tool) or tool
 
 
-def environment() -> dict[str, str]:
-    """The environment every tool runs in: no ambient cluster, no upgrade notices."""
-    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED}
+def environment(tool: str) -> dict[str, str]:
+    """The environment a tool runs in: no ambient cluster, no upgrade notices, and 1Password
+    credentials for `op` alone."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in SCRUBBED and (tool == "op" or not k.startswith(OP_PREFIX))}
     env["KUBECONFIG"] = str(KUBECONFIG)
     env["HELMFILE_UPGRADE_NOTICE_DISABLED"] = "1"
     return env
@@ -56,20 +63,46 @@ def environment() -> dict[str, str]:
 
 def run(tool: str, args: list[str], *, stdin: str | None = None, timeout: float = 120,
         pass_fds: tuple[int, ...] = ()) -> Result:
-    """Run one command with a deadline; a timeout is exit code 124 with a message saying so."""
+    """Run one command with a deadline; a timeout is exit code 124 with a message saying so.
+    The command gets its own process group, so a timeout or an interrupt (Ctrl-C, SIGTERM) stops
+    what it started too (helmfile's helm), not only the command itself."""
     argv = [binary(tool), *args]
     start = time.monotonic()
     progress.event("call", tool=tool, argv=args)
     try:
-        done = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=timeout,
-                              env=environment(), cwd=paths.ROOT, pass_fds=pass_fds)
-        code, out, err = done.returncode, done.stdout, done.stderr
-    except subprocess.TimeoutExpired as exc:
-        code, out = 124, exc.stdout if isinstance(exc.stdout, str) else ""
-        err = f"{tool} {' '.join(args[:3])}: no answer within {timeout:g}s (deadline)"
+        process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, env=environment(tool), cwd=paths.ROOT, pass_fds=pass_fds,
+                                   start_new_session=True)
     except FileNotFoundError:
-        code, out, err = 127, "", f"{tool}: command not found (install it or set {OVERRIDES[tool]})"
+        return Result(tool, tuple(args), 127, "", f"{tool}: command not found (install it or set "
+                      f"{OVERRIDES[tool]})", time.monotonic() - start)
+    except OSError as err:       # not executable, a directory, no interpreter line, ...
+        return Result(tool, tuple(args), 126, "", f"{tool}: cannot run {argv[0]}: {err.strerror or err}",
+                      time.monotonic() - start)
+    try:
+        out, err = process.communicate(stdin, timeout=timeout)
+        code = process.returncode
+    except subprocess.TimeoutExpired:
+        _stop_group(process)
+        code, out, err = 124, "", f"{tool} {' '.join(args[:3])}: no answer within {timeout:g}s (deadline)"
+    except BaseException:
+        _stop_group(process)
+        raise
     return Result(tool, tuple(args), code, out, err, time.monotonic() - start)
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM the command's process group, then SIGKILL what is left after a grace period."""
+    for sig, wait in ((signal.SIGTERM, GRACE_SECONDS), (signal.SIGKILL, None)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.communicate(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def kubectl(args: list[str], **kw) -> Result:

@@ -330,16 +330,31 @@ def test_no_secret_store_without_the_external_secrets_operator(cluster):
     assert synced(cluster.new_mutating()) == ["external-secrets"]
 
 
-def test_release_left_pending_upgrade_is_recovered(cluster):
-    """A release an interrupted helm left pending-upgrade is rolled back, then synced again."""
-    mark_release(cluster.world, "cilium", "kube-system", "pending-upgrade")
+@pytest.mark.parametrize("status", ["pending-upgrade", "pending-rollback"])
+def test_release_left_pending_is_rolled_back_never_uninstalled(cluster, status):
+    """A release an interrupted helm left pending is rolled back (a running CNI is never
+    uninstalled), then synced again."""
+    mark_release(cluster.world, "cilium", "kube-system", status)
     plan = cluster.project.doit("plan", env=cluster.env)
-    assert "release cilium is pending-upgrade" in plan.stdout, plan.stdout
+    assert f"release cilium is {status}" in plan.stdout, plan.stdout
     result = cluster.bootstrap()
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     mutating = cluster.new_mutating()
     assert [c["argv"][0] for c in mutating if c["tool"] == "helm"][:1] == ["rollback"], summary(mutating)
     assert synced(mutating) == ["cilium"]
+
+
+def test_replaced_first_control_plane_rejoins_without_a_second_bootstrap(cluster):
+    """The first control-plane node back in maintenance mode while the others run etcd: it gets
+    its config again (after confirming maintenance mode) and no `talosctl bootstrap` runs."""
+    with talos_state.locked(cluster.world.dir) as state:
+        state["10.0.48.11"] = talos_state.reset_node(state["10.0.48.11"])
+    result = cluster.bootstrap()
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    mutating = cluster.new_mutating()
+    assert [c["tool"] for c in mutating] == ["talosctl"], summary(mutating)
+    assert "apply-config" in mutating[0]["argv"] and "10.0.48.11" in mutating[0]["argv"]
+    assert not any("bootstrap" in c["argv"] for c in cluster.new_calls() if c["tool"] == "talosctl")
 
 
 def test_unreachable_node_fails_its_stage_by_name(cluster):

@@ -80,3 +80,17 @@ def test_renamed_node_leaves_no_stale_config(rendered, schema_env):
     assert result.returncode == 0, result.stdout + result.stderr
     assert rendered.path("build/talos/worker-9.yaml").exists()
     assert not rendered.path("build/talos/worker-1.yaml").exists()
+
+
+def test_a_changed_schema_default_re_renders_what_uses_it(rendered, schema_env):
+    """Defaults come from tasks/schemas/: changing one reaches the artifacts that rely on it."""
+    spegel = rendered.read_yaml("bootstrap/values/spegel.yaml")
+    del spegel["containerdRegistryConfigPath"]
+    rendered.write_yaml("bootstrap/values/spegel.yaml", spegel)
+    assert rendered.doit("render", env=schema_env).returncode == 0
+    schema = rendered.path("tasks/schemas/spegel.schema.yaml")
+    schema.write_text(schema.read_text().replace("default: /etc/cri/conf.d/hosts", "default: /etc/cri/hosts.d"))
+    result = rendered.doit("render", env=schema_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "render:values/spegel" in executed_tasks(result.stdout)
+    assert "/etc/cri/hosts.d" in rendered.path("build/values/spegel.yaml").read_text()

@@ -34,10 +34,12 @@ def test_tools_never_see_the_ambient_cluster(tmp_path, monkeypatch):
     monkeypatch.setenv("KUBECONFIG", "/home/someone/.kube/prod")
     monkeypatch.setenv("TALOSCONFIG", "/home/someone/.talos/config")
     monkeypatch.setenv("HELM_KUBECONTEXT", "prod")
-    monkeypatch.setenv("KUBECTL", _script(tmp_path, "kubectl", 'echo "$KUBECONFIG|$TALOSCONFIG|$HELM_KUBECONTEXT|$*"'))
+    monkeypatch.setenv("OP_SERVICE_ACCOUNT_TOKEN", "ops_token")
+    monkeypatch.setenv("KUBECTL", _script(tmp_path, "kubectl",
+                                          'echo "$KUBECONFIG|$TALOSCONFIG|$HELM_KUBECONTEXT|$OP_SERVICE_ACCOUNT_TOKEN|$*"'))
     result = tools.kubectl(["get", "ns"])
-    kubeconfig, talosconfig, context, args = result.stdout.strip().split("|")
-    assert kubeconfig == str(tools.KUBECONFIG) and talosconfig == "" and context == ""
+    kubeconfig, talosconfig, context, token, args = result.stdout.strip().split("|")
+    assert kubeconfig == str(tools.KUBECONFIG) and talosconfig == "" and context == "" and token == ""
     assert args.startswith(f"--kubeconfig {tools.KUBECONFIG} get ns")
 
 
@@ -47,6 +49,20 @@ def test_talosctl_gets_its_config_through_a_pipe(tmp_path, monkeypatch):
     result = tools.talosctl(["version"], "context: home\n")
     path, content = result.stdout.split("\n", 1)
     assert path.startswith("/dev/fd/") and content == "context: home\n"
+
+
+def test_a_command_that_cannot_start_is_a_result_not_an_exception(tmp_path, monkeypatch):
+    """A directory or a file that is not executable: exit 126 with the reason, nothing raised."""
+    monkeypatch.setenv("KUBECTL", str(tmp_path))
+    result = tools.kubectl(["get", "ns"])
+    assert result.returncode == 126 and "cannot run" in result.message()
+
+
+def test_stdout_never_reaches_an_error_message(tmp_path, monkeypatch):
+    """A failing command's stdout (op inject output, secret data) stays out of the message."""
+    monkeypatch.setenv("OP", _script(tmp_path, "op", 'echo "token: s3cr3t-VALUE"; exit 1'))
+    text, error = secrets.inject_text("token: op://v/i/f\n", "resources")
+    assert text is None and "s3cr3t" not in error and "exit code 1" in error
 
 
 def test_missing_binary_is_a_clear_error(monkeypatch):
@@ -97,4 +113,4 @@ def test_helm_release_storage_is_decoded_and_the_newest_revision_wins():
 def test_talosctl_json_stream_is_parsed():
     """talosctl -o json prints one indented object after another."""
     text = json.dumps({"node": "a"}, indent=4) + "\n" + json.dumps({"node": "b"}, indent=4) + "\n"
-    assert [i["node"] for i in facts._json_stream(text)] == ["a", "b"]
+    assert [i["node"] for i in facts.json_stream(text)] == ["a", "b"]

@@ -454,12 +454,13 @@ def cmd_service(flags, called_as: str) -> None:
             continue
         rows += _service_info(node, addr, service) if service else [
             [addr, r[0], r[1], r[2], f"{_since(r[4])} ago", r[3]] for r in _services(node)]
+    header = [] if service else [["NODE", "SERVICE", "STATE", "HEALTH", "LAST CHANGE", "LAST EVENT"]]
+    if rows:    # the nodes that answered are printed before the errors of the others (helpers.CheckErrors)
+        _out(tcl.tabwrite(header + rows))
     if errors:
         raise CliError("error listing services: " + tcl.join_node_errors(errors, len(session.nodes) > 1))  # service.go: "error listing services: %w"
     if service and not rows:
         raise CliError(f'service "{service}" is not registered on any nodes')  # service.go
-    header = [] if service else [["NODE", "SERVICE", "STATE", "HEALTH", "LAST CHANGE", "LAST EVENT"]]
-    _out(tcl.tabwrite(header + rows))
 
 
 def _member_id(node: dict) -> str:
