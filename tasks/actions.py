@@ -328,11 +328,15 @@ def release_stage(release: Release):
                        lambda facts: release_done(facts, release), lambda facts: sync_release(facts, release))
 
 
-def release_done(facts: Facts, release: Release) -> tuple[bool, str]:
-    """Deployed, at the pinned chart version, with exactly the rendered values."""
+def release_done(facts: Facts, release: Release) -> tuple[bool | None, str]:
+    """Deployed, at the pinned chart version, with exactly the rendered values; None once a Flux
+    HelmRelease owns it (the hand-off is the goal, not drift)."""
     kube = facts.kube()
     if not kube.reachable:
         return False, kube.reason
+    flux = kube.get("HelmRelease", release.name, release.namespace)
+    if flux is not None:     # handed off: Flux reconciles this release now; re-syncing would fight it
+        return None, f"release {release.name} is managed by Flux (HelmRelease {release.namespace}/{release.name})"
     found = kube.releases.get(release.name)
     if found is None:
         return False, f"release {release.name} is not installed"
@@ -349,7 +353,7 @@ def release_done(facts: Facts, release: Release) -> tuple[bool, str]:
 def sync_release(facts: Facts, release: Release) -> str | None:
     """Recover a stuck release, check the ESO invariant, then `helmfile sync` this release only."""
     done, _ = release_done(facts, release)
-    if done:
+    if done is not False:
         return None
     found = facts.kube().releases.get(release.name)
     if found is not None and found.status.startswith("pending-"):

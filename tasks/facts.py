@@ -20,6 +20,7 @@ MAINTENANCE_ERRORS = ("certificate signed by unknown authority", "x509:", "tls: 
 # Custom resources listed once their CRD exists. kubectl is given the plural alone: a list of
 # fully qualified `plural.group` names makes kubectl 1.32 refresh its whole discovery cache.
 WATCHED_CRDS = ("gitrepositories.source.toolkit.fluxcd.io", "kustomizations.kustomize.toolkit.fluxcd.io",
+                "helmreleases.helm.toolkit.fluxcd.io",
                 "fluxinstances.fluxcd.controlplane.io", "clustersecretstores.external-secrets.io",
                 "clusterissuers.cert-manager.io", "ciliumloadbalancerippools.cilium.io",
                 "ciliumbgpclusterconfigs.cilium.io", "ciliumbgppeerconfigs.cilium.io",

@@ -39,7 +39,7 @@ class Stage:
     # input: upgrading the tool must not re-apply a converged cluster (rendering code changes
     # reach the stages through the artifacts they change).
     inputs: tuple[str, ...]
-    done: Callable[[Facts], tuple[bool, str]]            # what the cluster shows
+    done: Callable[[Facts], tuple[bool | None, str]]     # what the cluster shows (None: no longer ours)
     apply: Callable[[Facts], str | None]                 # returns an error message or None
 
     def files(self) -> list[Path]:
@@ -82,6 +82,8 @@ def changed_inputs(stage: Stage) -> list[str]:
 def decide(stage: Stage, facts: Facts) -> Decision:
     """Run when the inputs changed since the last success or the cluster does not show it done."""
     done, why = _safe_done(stage, facts)
+    if done is None:            # handed off (e.g. Flux owns the release now): local inputs no longer apply
+        return Decision(False, (why,))
     changed = changed_inputs(stage)
     reasons = ([] if done else [why]) + changed
     return Decision(bool(reasons), tuple(reasons) or (why,))

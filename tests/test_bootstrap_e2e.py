@@ -390,6 +390,23 @@ def test_api_server_stopped_and_restarted_mid_run(cluster):
     assert synced(cluster.new_mutating()) == ["spegel"]
 
 
+def test_releases_handed_off_to_flux_are_left_to_flux(cluster):
+    """Once a Flux HelmRelease owns a release, a values edit does not make the bootstrap fight Flux."""
+    admin(cluster.world, "POST", "objects", {
+        "apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+        "metadata": {"name": "cilium", "namespace": "kube-system"},
+        "spec": {"interval": "1h", "chartRef": {"kind": "OCIRepository", "name": "cilium"}}})
+    cilium = cluster.project.read_yaml("bootstrap/values/cilium.yaml")
+    cilium["values"] = {"operator": {"replicas": 3}}
+    cluster.project.write_yaml("bootstrap/values/cilium.yaml", cilium)
+    plan = cluster.project.doit("plan", env=cluster.env)
+    assert "release cilium is managed by Flux (HelmRelease kube-system/cilium)" in plan.stdout, plan.stdout
+    result = cluster.bootstrap()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert cluster.new_mutating() == []
+    assert delete_object(cluster.world, "helm.toolkit.fluxcd.io/v2", "HelmRelease", "cilium", "kube-system")
+
+
 def test_repaved_cluster_reruns_every_stage(cluster):
     """Every node back in maintenance mode and an empty API: every stage runs again, one bootstrap."""
     repave(cluster.world)

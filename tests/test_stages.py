@@ -49,3 +49,12 @@ def test_a_probe_that_raises_answers_not_done(stage_factory):
     stages.record(stage)
     decision = stages.decide(stage, facts=None)
     assert decision.run and "could not tell (ZeroDivisionError" in decision.reasons[0]
+
+
+def test_a_stage_handed_off_ignores_changed_inputs(stage_factory):
+    """None from the fact check means something else owns it now: no run, whatever changed."""
+    make, source = stage_factory
+    stage = make(lambda f: (None, "release x is managed by Flux"))
+    source.write_text("a: 3\n")
+    decision = stages.decide(stage, facts=None)
+    assert not decision.run and decision.reasons == ("release x is managed by Flux",)
