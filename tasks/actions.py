@@ -2,6 +2,7 @@
 state with the facts and change only the difference. Actions return an error message or None."""
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -18,6 +19,7 @@ from .yamlio import load_all
 
 FIELD_MANAGER = "talos-flux-bootstrap"
 CRDS_FILE = paths.BUILD / "crds.yaml"
+SEEDED_CRDS = paths.BUILD / "seeded-crds.json"      # beside build/crds.yaml (build/state/ holds stage records)
 RAW_KUBECONFIG = paths.BUILD / ".talos-kubeconfig"
 # Manifests applied right after a release, as their own stages: stage name -> build/ file.
 MANIFESTS = {"cilium-network": "build/manifests/cilium-network.yaml",
@@ -107,7 +109,9 @@ def _apply_authenticated(facts: Facts, node: Node, config: str) -> str | None:
         return error
     args = ["apply-config", "-n", node.address, "-f", "/dev/stdin"]
     check = tools.talosctl([*args, "--dry-run"], talosconfig, stdin=config, timeout=120)
-    if check.ok and "No changes." in check.stdout:
+    if not check.ok:
+        return f"talosctl apply-config --dry-run on {node.name}: {check.message()}"
+    if "No changes." in check.stdout:
         progress.say(f"node-{node.name}: the node already runs this config")
         return None
     result = tools.talosctl(args, talosconfig, stdin=config, timeout=120)
@@ -284,12 +288,13 @@ def apply_resources(facts: Facts) -> str | None:
 
 def crds_done(facts: Facts) -> tuple[bool, str]:
     """Every CRD seeded last time exists and is Established."""
-    if not CRDS_FILE.exists():
-        return False, "no CRDs seeded yet (build/crds.yaml is missing)"
+    try:
+        names = json.loads(SEEDED_CRDS.read_text())
+    except (OSError, ValueError):
+        return False, f"no record of seeded CRDs ({paths.rel(SEEDED_CRDS)} is missing)"
     kube = facts.kube()
     if not kube.reachable:
         return False, kube.reason
-    names = [o["metadata"]["name"] for o in file_objects(paths.rel(CRDS_FILE))]
     pending = [n for n in names if (condition(kube.get("CustomResourceDefinition", n), "Established")
                                     or {}).get("status") != "True"]
     return (not pending), ("all CRDs Established" if not pending else "missing or not Established: " + ", ".join(pending))
@@ -314,6 +319,8 @@ def seed_crds(facts: Facts) -> str | None:
     error = apply_objects(text, "the seeded CRDs", facts)
     if error:
         return error
+    SEEDED_CRDS.parent.mkdir(parents=True, exist_ok=True)      # names only: the done check stays cheap
+    SEEDED_CRDS.write_text(json.dumps(sorted(c["metadata"]["name"] for c in crds), indent=1) + "\n")
     return wait_until("the seeded CRDs to be Established", deadline("crds", 300), lambda: crds_done(facts), facts)
 
 
@@ -395,6 +402,8 @@ def manifest_stage(name: str):
 def eso_present(facts: Facts) -> tuple[bool, str]:
     """The External Secrets Operator deployment exists (invariant before any ExternalSecret)."""
     kind, namespace, name = ESO_DEPLOYMENT
+    if not facts.kube().reachable:
+        return False, facts.kube().reason
     if facts.kube().get(kind, name, namespace) is None:
         return False, f"the External Secrets Operator deployment {namespace}/{name} is missing"
     return True, "External Secrets Operator present"
@@ -416,6 +425,8 @@ def apply_manifest(facts: Facts, rel: str) -> str | None:
 def _kinds_served(facts: Facts, kinds: list[str]) -> tuple[bool, str]:
     """Every kind has an Established CRD."""
     kube = facts.kube()
+    if not kube.reachable:
+        return False, kube.reason
     served = {(crd.get("spec") or {}).get("names", {}).get("kind") for (k, _, _), crd in kube.objects.items()
               if k == "CustomResourceDefinition" and
               (condition(crd, "Established") or {}).get("status") == "True"}

@@ -59,10 +59,14 @@ class World:
         vault = self.settings("common")["onepassword"]["vault"]
         item = self.settings("talos")["secretsItem"]
         fake = {f: base64.b64encode(f"world {f}".encode()).decode() for f in TALOS_FIELDS}
+        b64 = lambda text: base64.b64encode(text.encode()).decode()  # noqa: E731
         return {vault: {item: fake,
-                        "onepassword-connect": {"credentials-json": '{"world": true}', "token": CANARY},
-                        "flux-deploy-key": {"private-key": "world-private-key", "public-key": "world-public-key",
-                                            "known-hosts": "github.com ssh-ed25519 AAAA"}}}
+                        "onepassword-connect": {"credentials-json-base64": b64('{\n  "world": true\n}\n'),
+                                                "token": CANARY},
+                        "flux-deploy-key": {
+                            "private-key-base64": b64("-----BEGIN OPENSSH PRIVATE KEY-----\nworld\n-----END OPENSSH PRIVATE KEY-----\n"),
+                            "public-key-base64": b64("ssh-ed25519 AAAAworld world\n"),
+                            "known-hosts-base64": b64("github.com ssh-ed25519 AAAAgithub\n")}}}
 
     def start_apiserver(self, timeout: float, port: int = 0) -> None:
         """Launch the fake API server and wait (with a deadline) until it says where it listens."""
