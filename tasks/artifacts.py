@@ -52,6 +52,8 @@ def catalogue(node_names: list[str], releases: list[dict]) -> list[Artifact]:
                  ("onepassword-store",), "manifests", "1Password ClusterSecretStore"),
         Artifact("flux/sync.yaml", "flux/sync.yaml.j2", ("flux-instance",),
                  "manifests", "Flux GitRepository + Kustomization for the cluster root"),
+        Artifact("helmfile/releases.yaml", "helmfile/releases.yaml.j2", ("cert-manager", "flux-operator"),
+                 "helmfile-values", "Per-release settings for 01-apps.yaml (namespace creation)"),
     ]
     return items
 

@@ -182,9 +182,23 @@ def releases_have_charts(cluster: Cluster, docs: dict) -> list[Problem]:
                      repr(r["name"])) for i, r in enumerate(rows) if r["name"] not in cluster.charts]
 
 
+def namespaces_match_charts(cluster: Cluster, docs: dict) -> list[Problem]:
+    """The Flux namespace in the settings is the one charts.yaml installs the Flux releases into."""
+    problems = []
+    for name in ("flux-operator", "flux-instance"):
+        release = next((r for r in cluster.releases if r.name == name), None)
+        wanted = cluster.settings[name].get("namespace")
+        if release is not None and wanted != release.namespace:
+            problems.append(_problem(docs, name, "namespace", f"{release.namespace!r}, the namespace "
+                                     f"bootstrap/charts.yaml installs the {name} release into", repr(wanted),
+                                     "change both together: Flux objects are looked up in this namespace"))
+    return problems
+
+
 CHECKS: tuple[Check, ...] = (
     addresses_in_subnet, pool_is_ordered, vip_placement, nodes_in_pool, excludes_in_pool, unique_nodes, controlplane_quorum,
     vlan_consistency, cluster_networks_disjoint, service_subnet_holds_dns, bgp_complete, acme_complete, releases_have_charts,
+    namespaces_match_charts,
 )
 
 

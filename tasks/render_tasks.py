@@ -76,7 +76,7 @@ def run_check():
 
 
 # The build/ folders holding only rendered artifacts (the rest of build/ is the apply chain's).
-RENDERED_DIRS = ("talos", "values", "manifests", "flux")
+RENDERED_DIRS = ("talos", "values", "manifests", "flux", "helmfile")
 
 
 def remove_stale(rendered: dict[str, str]) -> None:
