@@ -104,6 +104,8 @@ def test_fresh_cluster_reaches_flux_in_the_required_order(cluster):
     plan = cluster.project.doit("plan", env=cluster.env)
     assert "flux-ready" in plan.stdout and "would run" not in plan.stdout, plan.stdout
     assert "Flux reconciles the cluster root" in plan.stdout
+    assert not cluster.project.path("build/.talos-kubeconfig").exists()      # one admin credential on disk
+    assert oct(cluster.project.path("build/kubeconfig").stat().st_mode & 0o777) == "0o600"
 
 
 def test_immediate_rerun_and_lost_doit_state_make_no_change(cluster):
@@ -355,6 +357,23 @@ def test_replaced_first_control_plane_rejoins_without_a_second_bootstrap(cluster
     assert [c["tool"] for c in mutating] == ["talosctl"], summary(mutating)
     assert "apply-config" in mutating[0]["argv"] and "10.0.48.11" in mutating[0]["argv"]
     assert not any("bootstrap" in c["argv"] for c in cluster.new_calls() if c["tool"] == "talosctl")
+
+
+def test_configured_nodes_never_get_an_insecure_config_when_authentication_fails(cluster):
+    """A client certificate the nodes no longer accept (rotated CA, expired cert) looks like
+    maintenance mode to the API check; the node must confirm it, so nothing is sent --insecure."""
+    vaults = json.loads((cluster.world.dir / "op.json").read_text())["vaults"]
+    rotated = json.loads(json.dumps(vaults))
+    rotated["homelab"]["talos"]["machine-ca-crt"] = "cm90YXRlZCBjYQ=="
+    fake_op.write_state(cluster.world.dir, signed_in=True, vaults=rotated)
+    try:
+        result = cluster.bootstrap()
+    finally:
+        fake_op.write_state(cluster.world.dir, signed_in=True, vaults=vaults)
+    assert result.returncode != 0
+    assert "does not confirm maintenance mode" in result.stdout + result.stderr
+    assert cluster.new_mutating() == []
+    cluster.converge()
 
 
 def test_unreachable_node_fails_its_stage_by_name(cluster):

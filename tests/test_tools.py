@@ -6,6 +6,8 @@ import base64
 import gzip
 import json
 import stat
+import time
+from pathlib import Path
 
 import pytest
 
@@ -114,3 +116,29 @@ def test_talosctl_json_stream_is_parsed():
     """talosctl -o json prints one indented object after another."""
     text = json.dumps({"node": "a"}, indent=4) + "\n" + json.dumps({"node": "b"}, indent=4) + "\n"
     assert [i["node"] for i in facts.json_stream(text)] == ["a", "b"]
+
+
+def test_a_timeout_stops_what_the_command_started_too(tmp_path, monkeypatch):
+    """helmfile runs helm: on a deadline (or Ctrl-C) the whole process group goes, no orphan."""
+    pid_file = tmp_path / "child.pid"
+    monkeypatch.setenv("HELMFILE", _script(tmp_path, "helmfile", f'sleep 30 & echo $! > {pid_file}; wait'))
+    result = tools.run("helmfile", ["sync"], timeout=0.5)
+    assert result.returncode == 124
+    child = int(pid_file.read_text())
+    time.sleep(0.2)
+    state = Path(f"/proc/{child}/status")
+    assert not state.exists() or "zombie" in state.read_text().lower()
+
+
+def test_the_client_config_is_resolved_once_per_run(tmp_path, monkeypatch):
+    """Polling waits invalidate cluster facts, not the talosconfig: one `op inject` per run."""
+    calls = tmp_path / "calls"
+    monkeypatch.setenv("OP", _script(tmp_path, "op", f'echo call >> {calls}; echo "context: home"'))
+    monkeypatch.setattr(tools.paths, "BUILD", tmp_path)
+    (tmp_path / "talos").mkdir()
+    (tmp_path / "talos" / "talosconfig.yaml").write_text("context: home\n")
+    found = facts.Facts(cluster=None)
+    for _ in range(3):
+        assert found.talosconfig() == ("context: home\n", "")
+        found.invalidate()
+    assert calls.read_text().count("call") == 1
