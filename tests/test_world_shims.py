@@ -14,7 +14,6 @@ import pytest
 from tests.world import shims
 from tests.world.fake_testkit import make_world
 
-TOOLS_CACHE = Path(__file__).resolve().parents[1] / ".cache" / "tools"
 
 
 @pytest.fixture
@@ -221,9 +220,8 @@ def test_exec_shim_overhead_is_small(world, stand_in):
     assert overhead < 100  # ~10 ms measured; generous bound for loaded CI machines
 
 
-@pytest.mark.skipif(not (TOOLS_CACHE / "kubectl").exists(), reason="real kubectl not cached in .cache/tools")
-def test_real_kubectl_through_the_shim(tmp_path):
-    world = make_world(tmp_path / "w", real_bins={"kubectl": TOOLS_CACHE / "kubectl"})
+def test_real_kubectl_through_the_shim(tmp_path, world_binaries):
+    world = make_world(tmp_path / "w", real_bins={"kubectl": world_binaries["kubectl"]})
     result = world.run("kubectl", "version", "--client", "-o", "json")
     assert result.returncode == 0 and "clientVersion" in result.stdout
     assert shims.read_calls(world.dir)[0]["mutating"] is False
