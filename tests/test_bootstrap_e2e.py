@@ -44,6 +44,17 @@ class Cluster:
         result = self.bootstrap()
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
+    def bootstrap_with_op(self, change) -> subprocess.CompletedProcess:
+        """Run `doit bootstrap` with 1Password changed by change(vaults) -> (signed_in, vaults),
+        then put 1Password back."""
+        vaults = json.loads((self.world.dir / "op.json").read_text())["vaults"]
+        signed_in, changed = change(json.loads(json.dumps(vaults)))
+        fake_op.write_state(self.world.dir, signed_in=signed_in, vaults=changed)
+        try:
+            return self.bootstrap()
+        finally:
+            fake_op.write_state(self.world.dir, signed_in=True, vaults=vaults)
+
     def uninstall(self, release: str, namespace: str = "kube-system") -> None:
         """Remove a Helm release with the real helm, as an operator would."""
         subprocess.run([str(self.world.dir / "bin" / "helm"), "uninstall", release, "-n", namespace,
@@ -260,8 +271,12 @@ def _signed_out(vaults: dict) -> tuple[bool, dict]:
 
 
 def _missing_item(vaults: dict) -> tuple[bool, dict]:
-    vaults = json.loads(json.dumps(vaults))
     del vaults["homelab"]["onepassword-connect"]
+    return True, vaults
+
+
+def _rotated_ca(vaults: dict) -> tuple[bool, dict]:
+    vaults["homelab"]["talos"]["machine-ca-crt"] = "cm90YXRlZCBjYQ=="
     return True, vaults
 
 
@@ -273,13 +288,7 @@ def test_op_failure_stops_the_stage_before_kubectl(cluster, break_op, message):
     """op signed out or a reference it cannot resolve: the stage fails with op's message and
     kubectl receives nothing."""
     assert delete_object(cluster.world, "v1", "Secret", "onepassword-secret", "external-secrets")
-    vaults = json.loads((cluster.world.dir / "op.json").read_text())["vaults"]
-    signed_in, broken = break_op(vaults)
-    fake_op.write_state(cluster.world.dir, signed_in=signed_in, vaults=broken)
-    try:
-        result = cluster.bootstrap()
-    finally:
-        fake_op.write_state(cluster.world.dir, signed_in=True, vaults=vaults)
+    result = cluster.bootstrap_with_op(break_op)
     assert result.returncode != 0
     assert message in result.stdout + result.stderr
     assert cluster.new_mutating() == []
@@ -362,14 +371,7 @@ def test_replaced_first_control_plane_rejoins_without_a_second_bootstrap(cluster
 def test_configured_nodes_never_get_an_insecure_config_when_authentication_fails(cluster):
     """A client certificate the nodes no longer accept (rotated CA, expired cert) looks like
     maintenance mode to the API check; the node must confirm it, so nothing is sent --insecure."""
-    vaults = json.loads((cluster.world.dir / "op.json").read_text())["vaults"]
-    rotated = json.loads(json.dumps(vaults))
-    rotated["homelab"]["talos"]["machine-ca-crt"] = "cm90YXRlZCBjYQ=="
-    fake_op.write_state(cluster.world.dir, signed_in=True, vaults=rotated)
-    try:
-        result = cluster.bootstrap()
-    finally:
-        fake_op.write_state(cluster.world.dir, signed_in=True, vaults=vaults)
+    result = cluster.bootstrap_with_op(_rotated_ca)
     assert result.returncode != 0
     assert "does not confirm maintenance mode" in result.stdout + result.stderr
     assert cluster.new_mutating() == []
