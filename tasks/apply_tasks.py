@@ -116,14 +116,11 @@ def stage_action(name: str):
 def light_stages():
     """The stage table from the raw settings, unvalidated (cheap, for task creation); none when
     they do not even parse: `check` then says why, and no stage can run."""
-    import yaml
-    from .config import build_cluster, settings_path
+    from .config import build_cluster, quick_settings
     from .stages import stage_table
-    from .yamlio import Document, QuickLoader
+    from .yamlio import Document
     try:
-        docs = {name: Document(name, yaml.load(settings_path(name).read_text(), Loader=QuickLoader))
-                for name in paths.SETTINGS}
-        docs["charts"] = Document("charts", yaml.load(paths.CHARTS_FILE.read_text(), Loader=QuickLoader))
+        docs = {name: Document(name, data) for name, data in quick_settings().items()}
         stages = stage_table(build_cluster(docs))
     except Exception:   # reported precisely by `check`
         return []

@@ -175,6 +175,20 @@ def _fill_defaults(data: object, schema: dict, defs: dict) -> object:
     return data
 
 
+@lru_cache(maxsize=1)
+def quick_settings() -> dict | None:
+    """Every settings file and charts.yaml parsed once, unvalidated (libyaml, YAML 1.2 booleans):
+    what task creation needs on every doit start. None if any file cannot be read or parsed;
+    the `check` task then reports why, with file and line."""
+    import yaml
+    from .yamlio import QuickLoader
+    files = {name: settings_path(name) for name in paths.SETTINGS} | {"charts": paths.CHARTS_FILE}
+    try:
+        return {name: yaml.load(file.read_text(encoding="utf-8"), Loader=QuickLoader) for name, file in files.items()}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
 def load_documents(validate: bool = True) -> tuple[dict[str, Document], list[Problem]]:
     """Load every settings file and charts.yaml; return documents and load/schema problems.
     validate=False skips the schemas (defaults are still filled): for the apply stages, which

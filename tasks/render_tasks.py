@@ -6,11 +6,10 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 
 from . import artifacts, paths
+from .config import quick_settings
 from .problems import format_problems
-from .yamlio import QuickLoader
 
 # The code an artifact's bytes depend on (a change here may change any artifact).
 RENDER_CODE = ("artifacts.py", "render.py", "config.py", "yamlio.py", "pools.py", "paths.py")
@@ -26,9 +25,9 @@ def _code(names) -> list[str]:
 def inventory() -> tuple[list[str], list[dict]] | None:
     """Node names and release rows, read cheaply to create tasks; None if unreadable (the
     `check` task then reports why, with file and line)."""
+    settings = quick_settings()
     try:
-        talos = yaml.load((paths.VALUES / "talos.yaml").read_text(), Loader=QuickLoader)
-        charts = yaml.load(paths.CHARTS_FILE.read_text(), Loader=QuickLoader)
+        talos, charts = settings["talos"], settings["charts"]
         names = [str(n["name"]) for n in talos["nodes"]]
         rows = [{"name": str(r["name"]), "reads": [str(x) for x in r["reads"]]} for r in charts["releases"]]
     except Exception:   # any shape problem is reported precisely by `check`
@@ -50,9 +49,8 @@ def gitops_inputs() -> list[Path]:
     """The GitOps tree's YAML files (the drift check reads them)."""
     from .gitops import tree_files
     try:
-        common = yaml.load((paths.VALUES / "common.yaml").read_text(), Loader=QuickLoader)
-        return tree_files(str(common["gitops"]["path"]))
-    except Exception:
+        return tree_files(str(quick_settings()["common"]["gitops"]["path"]))
+    except Exception:   # unreadable settings: `check` reports them
         return []
 
 
