@@ -21,13 +21,6 @@ FIELD_MANAGER = "talos-flux-bootstrap"
 CRDS_FILE = paths.BUILD / "crds.yaml"
 SEEDED_CRDS = paths.BUILD / "seeded-crds.json"      # beside build/crds.yaml (build/state/ holds stage records)
 RAW_KUBECONFIG = paths.BUILD / ".talos-kubeconfig"
-# Manifests applied right after a release, as their own stages: stage name -> build/ file.
-MANIFESTS = {"cilium-network": "build/manifests/cilium-network.yaml",
-             "cluster-issuer": "build/manifests/cluster-issuer.yaml",
-             "clustersecretstore": "build/manifests/clustersecretstore.yaml",
-             "flux-sync": "build/flux/sync.yaml"}
-MANIFESTS_AFTER = {"cilium": ("cilium-network",), "cert-manager": ("cluster-issuer",),
-                   "onepassword-connect": ("clustersecretstore",), "flux-instance": ("flux-sync",)}
 ESO_DEPLOYMENT = ("Deployment", "external-secrets", "external-secrets")
 NEEDS_ESO = ("ExternalSecret", "ClusterSecretStore", "SecretStore")
 
@@ -391,11 +384,11 @@ def _recover_pending(release: Release, status: str) -> str | None:
 
 # ----------------------------------------------------------------- manifests
 
-def manifest_stage(name: str):
-    """The stage that applies one rendered manifest file."""
+def manifest_stage(artifact):
+    """The stage that applies one rendered manifest file (artifacts.py says which, and when)."""
     from .stages import Stage
-    rel = MANIFESTS[name]
-    return Stage(name, f"Apply {rel}", (rel,), lambda facts: objects_current(facts, file_objects(rel)),
+    rel = f"build/{artifact.target}"
+    return Stage(artifact.stage, f"Apply {rel}", (rel,), lambda facts: objects_current(facts, file_objects(rel)),
                        lambda facts: apply_manifest(facts, rel))
 
 

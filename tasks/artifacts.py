@@ -25,6 +25,8 @@ class Artifact:
     node: str | None = None
     release: str | None = None
     extras: tuple[str, ...] = field(default=())   # settings whose `values:` merge on top
+    applied_after: str | None = None              # manifests: the release whose stage precedes theirs
+    stage: str | None = None                      # manifests: the name of the stage that applies them
 
     @property
     def path(self):
@@ -45,13 +47,17 @@ def catalogue(node_names: list[str], releases: list[dict]) -> list[Artifact]:
                               release=row["name"], extras=own))
     items += [
         Artifact("manifests/cilium-network.yaml", "manifests/cilium-network.yaml.j2", ("cilium",),
-                 "manifests", "Cilium LoadBalancer IP pool and BGP peering"),
+                 "manifests", "Cilium LoadBalancer IP pool and BGP peering",
+                 applied_after="cilium", stage="cilium-network"),
         Artifact("manifests/cluster-issuer.yaml", "manifests/cluster-issuer.yaml.j2", ("cert-manager",),
-                 "manifests", "cert-manager default ClusterIssuer"),
+                 "manifests", "cert-manager default ClusterIssuer",
+                 applied_after="cert-manager", stage="cluster-issuer"),
         Artifact("manifests/clustersecretstore.yaml", "manifests/clustersecretstore.yaml.j2",
-                 ("onepassword-store",), "manifests", "1Password ClusterSecretStore"),
+                 ("onepassword-store",), "manifests", "1Password ClusterSecretStore",
+                 applied_after="onepassword-connect", stage="clustersecretstore"),
         Artifact("flux/sync.yaml", "flux/sync.yaml.j2", ("flux-instance",),
-                 "manifests", "Flux GitRepository + Kustomization for the cluster root"),
+                 "manifests", "Flux GitRepository + Kustomization for the cluster root",
+                 applied_after="flux-instance", stage="flux-sync"),
         Artifact("helmfile/releases.yaml", "helmfile/releases.yaml.j2", ("cert-manager", "flux-operator"),
                  "helmfile-values", "Per-release settings for 01-apps.yaml (namespace creation)"),
     ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import actions, paths
+from . import actions, artifacts, paths
 from .config import Cluster
 from .facts import Facts
 
@@ -100,6 +100,7 @@ def _safe_done(stage: Stage, facts: Facts) -> tuple[bool, str]:
 def stage_table(cluster: Cluster) -> list[Stage]:
     """Every stage in the required order."""
     first, others = cluster.first_controlplane, [n for n in cluster.nodes if n != cluster.first_controlplane]
+    manifests = [a for a in artifacts.cluster_catalogue(cluster) if a.stage]
     stages = [actions.talos_node_stage(first, "Apply the Talos config to the first control-plane node"),
               Stage("etcd-bootstrap", "Bootstrap etcd exactly once on the first control-plane node",
                     ("build/talos/talosconfig.yaml",), actions.etcd_done, actions.etcd_bootstrap),
@@ -115,7 +116,7 @@ def stage_table(cluster: Cluster) -> list[Stage]:
                      actions.crds_done, actions.seed_crds)]
     for release in cluster.releases:
         stages.append(actions.release_stage(release))
-        stages += [actions.manifest_stage(m) for m in actions.MANIFESTS_AFTER.get(release.name, ())]
+        stages += [actions.manifest_stage(a) for a in manifests if a.applied_after == release.name]
         if release.name == "kube-vip":
             stages.append(Stage("api-vip", "Point build/kubeconfig at the control-plane VIP once kube-vip serves it",
                                 ("bootstrap/values/kube-vip.yaml",), actions.vip_done, actions.switch_to_vip))
