@@ -92,22 +92,28 @@ def _expected_hostnames(ctx) -> set:
     return {ctx.state[a]["hostname"] for a in ctx.all if a in ctx.state and ctx.state[a].get("hostname")}
 
 
-def k8s_nodes_reported(ctx) -> str | None:
+def _node_check(check):
+    """A Kubernetes node assertion: fetch the nodes, or report the fetch error like the check would."""
+    def run(ctx) -> str | None:
+        try:
+            nodes = _k8s_nodes(ctx)
+        except Exception as exc:  # noqa: BLE001 - report like the check would
+            return str(exc)
+        return check(ctx, nodes)
+    run.__doc__ = check.__doc__
+    return run
+
+
+@_node_check
+def k8s_nodes_reported(ctx, nodes) -> str | None:
     """K8sAllNodesReportedAssertion (approximate wording)."""
-    try:
-        names = {n["metadata"]["name"] for n in _k8s_nodes(ctx)}
-    except Exception as exc:  # noqa: BLE001 - report like the check would
-        return str(exc)
-    missing = sorted(_expected_hostnames(ctx) - names)
+    missing = sorted(_expected_hostnames(ctx) - {n["metadata"]["name"] for n in nodes})
     return f"some nodes are not reported: {missing}" if missing else None
 
 
-def k8s_nodes_ready(ctx) -> str | None:
+@_node_check
+def k8s_nodes_ready(ctx, nodes) -> str | None:
     """K8sAllNodesReadyAssertion: "some nodes are not ready: [...]"."""
-    try:
-        nodes = _k8s_nodes(ctx)
-    except Exception as exc:  # noqa: BLE001
-        return str(exc)
     wanted = _expected_hostnames(ctx)
     bad = sorted(n["metadata"]["name"] for n in nodes if n["metadata"]["name"] in wanted
                  and not any(c.get("type") == "Ready" and c.get("status") == "True"
@@ -115,12 +121,9 @@ def k8s_nodes_ready(ctx) -> str | None:
     return f"some nodes are not ready: {bad}" if bad else None
 
 
-def k8s_schedulable(ctx) -> str | None:
+@_node_check
+def k8s_schedulable(ctx, nodes) -> str | None:
     """K8sAllNodesSchedulableAssertion."""
-    try:
-        nodes = _k8s_nodes(ctx)
-    except Exception as exc:  # noqa: BLE001
-        return str(exc)
     bad = sorted(n["metadata"]["name"] for n in nodes if (n.get("spec") or {}).get("unschedulable"))
     return f"some nodes are not schedulable: {bad}" if bad else None
 
