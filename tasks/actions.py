@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 
 import yaml
@@ -173,7 +172,7 @@ def fetch_kubeconfig(facts: Facts) -> str | None:
         return error
     error = await_api(facts, f"the Kubernetes API server on {first} to answer", deadline("api", 600))
     if error is None and not IDENTITY.exists():     # first contact after a fresh `talosctl bootstrap`
-        IDENTITY.write_text(cluster_uid(facts.kube()) + "\n")
+        write_if_changed(IDENTITY, cluster_uid(facts.kube()) + "\n")
     return error
 
 
@@ -201,11 +200,7 @@ def write_kubeconfig(host: str, source=None) -> str | None:
             entry["cluster"]["tls-server-name"] = host
         else:
             entry["cluster"].pop("tls-server-name", None)
-    tools.KUBECONFIG.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=tools.KUBECONFIG.parent, prefix=".kubeconfig.")
-    with os.fdopen(fd, "w") as handle:        # mkstemp creates the file 0600
-        yaml.safe_dump(config, handle, sort_keys=True)
-    os.replace(tmp, tools.KUBECONFIG)
+    write_if_changed(tools.KUBECONFIG, yaml.safe_dump(config, sort_keys=True), mode=0o600)
     return None
 
 
@@ -312,8 +307,8 @@ def seed_crds(facts: Facts) -> str | None:
     error = apply_objects(text, "the seeded CRDs", facts)
     if error:
         return error
-    SEEDED_CRDS.parent.mkdir(parents=True, exist_ok=True)      # names only: the done check stays cheap
-    SEEDED_CRDS.write_text(json.dumps(sorted(c["metadata"]["name"] for c in crds), indent=1) + "\n")
+    # Names only, so the done check stays cheap.
+    write_if_changed(SEEDED_CRDS, json.dumps(sorted(c["metadata"]["name"] for c in crds), indent=1) + "\n")
     return wait_until("the seeded CRDs to be Established", deadline("crds", 300), lambda: crds_done(facts), facts)
 
 

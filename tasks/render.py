@@ -53,8 +53,9 @@ def deep_merge(base: dict, override: dict) -> dict:
     return merged
 
 
-def write_if_changed(target: Path, content: str) -> bool:
-    """Write content atomically unless the file already holds exactly it; True if written."""
+def write_if_changed(target: Path, content: str, mode: int = 0o644) -> bool:
+    """Write content atomically (with `mode`; 0o600 for credentials) unless the file already holds
+    exactly it; True if written."""
     data = content.encode("utf-8")
     try:
         if target.read_bytes() == data:
@@ -66,7 +67,7 @@ def write_if_changed(target: Path, content: str) -> bool:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

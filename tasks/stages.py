@@ -14,6 +14,7 @@ from typing import Callable
 from . import actions, artifacts, paths
 from .config import Cluster
 from .facts import Facts
+from .render import write_if_changed
 
 STATE = paths.BUILD / "state"          # per-stage digests of the inputs it last succeeded with
 
@@ -67,8 +68,7 @@ def recorded(stage: Stage) -> dict[str, str] | None:
 
 def record(stage: Stage) -> None:
     """Remember the inputs a stage succeeded with (names and hashes only, nothing secret)."""
-    STATE.mkdir(parents=True, exist_ok=True)
-    (STATE / f"{stage.name}.json").write_text(json.dumps(digest(stage), indent=1, sort_keys=True))
+    write_if_changed(STATE / f"{stage.name}.json", json.dumps(digest(stage), indent=1, sort_keys=True))
 
 
 def changed_inputs(stage: Stage) -> list[str]:
