@@ -5,8 +5,8 @@
     doit plan        what `doit bootstrap` would do, and why (changes nothing)
     doit bootstrap   every stage, rerunning only what changed or is incomplete
 """
-from tasks.apply_tasks import task_plan, task_stages  # noqa: F401
-from tasks.render_tasks import task_check, task_render  # noqa: F401
+from tasks.commands.bootstrap import task_plan, task_stages  # noqa: F401
+from tasks.commands.render import task_check, task_render  # noqa: F401
 
 DOIT_CONFIG = {
     "default_tasks": ["render"],

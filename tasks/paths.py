@@ -1,25 +1,76 @@
-"""Where things live, relative to the repository root (the folder holding dodo.py)."""
+"""Where things live: the repository layout and the whole build/ layout, in one place.
+
+Everything the tool writes is under build/ (git-ignored); stage inputs and records name these
+constants, never string literals."""
+from __future__ import annotations
+
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+_ROOT_PREFIX = str(ROOT) + os.sep
+
+# ----------------------------------------------------------------- the repository (user-edited)
 BOOTSTRAP = ROOT / "bootstrap"
 VALUES = BOOTSTRAP / "values"
 CHARTS_FILE = BOOTSTRAP / "charts.yaml"
 RESOURCES_FILE = BOOTSTRAP / "resources.yaml"
 HELMFILE_DIR = BOOTSTRAP / "helmfile.d"
+CRDS_HELMFILE = HELMFILE_DIR / "00-crds.yaml"
+APPS_HELMFILE = HELMFILE_DIR / "01-apps.yaml"
 TEMPLATES = ROOT / "templates"
-SCHEMAS = Path(__file__).resolve().parent / "schemas"
-BUILD = ROOT / "build"
+SETTINGS_SCHEMAS = Path(__file__).resolve().parent / "settings" / "schemas"
 
-# The settings files under bootstrap/values/, each validated by tasks/schemas/<name>.schema.yaml.
+# The settings files under bootstrap/values/, each validated by tasks/settings/schemas/<name>.schema.yaml.
 SETTINGS = ("common", "talos", "cilium", "kube-vip", "cert-manager", "external-secrets",
             "onepassword-store", "flux-operator", "flux-instance", "spegel")
 
+# ----------------------------------------------------------------- build/ (tool-written)
+BUILD = ROOT / "build"
+# Rendered artifacts live in these folders only (stale files there are removed by `check`).
+RENDERED_DIRS = ("talos", "values", "manifests", "flux", "helmfile")
+TALOSCONFIG = BUILD / "talos" / "talosconfig.yaml"     # op:// references only
+KUBECONFIG = BUILD / "kubeconfig"                       # the admin kubeconfig: holds a client key (0600)
+RAW_KUBECONFIG = BUILD / ".talos-kubeconfig"            # talosctl's download, removed once rewritten
+IDENTITY = BUILD / "cluster-identity"                   # kube-system uid of the cluster this tool built
+STATE = BUILD / "state"                                 # per-stage digests of the inputs it succeeded with
+LOCK = BUILD / ".bootstrap.lock"                        # one run at a time
+EVENTS = BUILD / "events.jsonl"                         # the structured event log
+CRDS = BUILD / "crds.yaml"                              # the CRDs seeded in step 3
+SEEDED_CRDS = BUILD / "seeded-crds.json"                # their names, for a cheap done check
+SCHEMA_CACHE = ROOT / ".cache" / "schemas"              # fetched upstream schemas (default)
 
-def rel(path: Path) -> str:
+
+def settings_file(name: str) -> Path:
+    """The settings file bootstrap/values/<name>.yaml."""
+    return VALUES / f"{name}.yaml"
+
+
+def node_config(node: str) -> Path:
+    """The rendered Talos machine config of one node."""
+    return BUILD / "talos" / f"{node}.yaml"
+
+
+def release_values(release: str) -> Path:
+    """The rendered Helm values of one release."""
+    return BUILD / "values" / f"{release}.yaml"
+
+
+def stage_record(stage: str) -> Path:
+    """The input digests a stage last succeeded with."""
+    return STATE / f"{stage}.json"
+
+
+def rel(path: Path | str) -> str:
     """A path as the user sees it: relative to the repository root when inside it. doit runs
-    in the root, so these also keep its state valid when the checkout moves."""
+    in the root, so these also keep its state valid when the checkout moves. Cheap for paths
+    built from ROOT (no filesystem call): task creation calls it for every dependency."""
+    text = str(path)
+    if text.startswith(_ROOT_PREFIX):
+        return text[len(_ROOT_PREFIX):]
+    if not os.path.isabs(text):
+        return text
     try:
-        return str(Path(path).resolve().relative_to(ROOT))
+        return str(Path(text).resolve().relative_to(ROOT))
     except ValueError:
-        return str(path)
+        return text

@@ -1,8 +1,14 @@
 """Problems: failures returned as values, each naming the file, the key path, what was expected
-and what was found, and printed together so the user fixes everything in one pass."""
+and what was found, and printed together so the user fixes everything in one pass.
+
+One vocabulary for all of them: key paths look like `spec.blocks[0].start` (odd keys quoted:
+`metadata.labels["app.kubernetes.io/name"]`) and types are named the way a YAML file's reader
+names them (mapping, list, string, integer, number, boolean, null)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import re
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -25,12 +31,27 @@ class Problem:
         return f"{text}\n    fix: {self.hint}" if self.hint else text
 
 
-class InputError(Exception):
-    """Raised at the edge (a doit action) to stop the run with every problem listed."""
+@dataclass
+class Findings:
+    """What a check found: problems fail the run, warnings are shown and the run goes on;
+    `checked` counts what was checked and `unchecked` names what could not be (and why)."""
 
-    def __init__(self, problems: list[Problem], heading: str = "invalid input"):
-        self.problems = list(problems)
-        super().__init__(format_problems(self.problems, heading))
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    checked: int = 0
+    unchecked: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def merge(self, other: "Findings") -> "Findings":
+        """Add another check's findings to these; returns self."""
+        self.problems += other.problems
+        self.warnings += other.warnings
+        self.checked += other.checked
+        self.unchecked += [u for u in other.unchecked if u not in self.unchecked]
+        return self
 
 
 def format_problems(problems: list[Problem], heading: str) -> str:
@@ -40,12 +61,58 @@ def format_problems(problems: list[Problem], heading: str) -> str:
     return "\n".join(lines)
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z_$][\w$-]*$")
+
+
+def key_path(parts) -> str:
+    """`machine.install.disk`, `spec.blocks[0].cidr`, `metadata.labels["app.kubernetes.io/name"]`."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.match(str(part)):
+            out += ("." if out else "") + str(part)
+        else:
+            out += f"[{json.dumps(str(part))}]"
+    return out
+
+
+def child_path(parent: str, key) -> str:
+    """The key path of one key (or list index) below `parent`."""
+    plain = isinstance(key, str) and _PLAIN_KEY.match(key)
+    return parent + ("." if parent and plain else "") + key_path([key])
+
+
+# JSON Schema type names -> the words a YAML file's reader uses.
+TYPE_WORDS = {"object": "mapping", "array": "list", "string": "string", "integer": "integer",
+              "number": "number", "boolean": "boolean", "null": "null"}
+
+
+def type_name(value: object) -> str:
+    """The YAML type name of a value."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    for kind, words in ((int, "integer"), (float, "number"), (str, "string"), (dict, "mapping"),
+                        ((list, tuple), "list")):
+        if isinstance(value, kind):
+            return words
+    return type(value).__name__
+
+
+def a_type(schema_type: str) -> str:
+    """`a mapping`, `an integer`: a JSON Schema type in the reader's words, with its article."""
+    word = TYPE_WORDS.get(schema_type, schema_type)
+    return ("an " if word[0] in "aeiou" else "a ") + word
+
+
 def describe(value: object) -> str:
-    """Describe a found value with its YAML type, the way users read their files."""
-    names = {bool: "boolean", int: "integer", float: "number", str: "string",
-             list: "list", dict: "mapping", type(None): "null"}
-    kind = names.get(type(value), type(value).__name__)
-    if isinstance(value, (dict, list)):
+    """A found value with its type, the way users read their files: `string 'no'`, `a mapping`."""
+    kind = type_name(value)
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list, tuple)):
         return f"a {kind}"
     text = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
     return f"{kind} {text}"

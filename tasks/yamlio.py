@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .problems import Problem
+from .problems import Problem, child_path
 
 
 # The C parser when PyYAML has it (several times faster); the constructors stay Python.
@@ -55,13 +55,8 @@ PyStrictLoader.yaml_implicit_resolvers = StrictLoader.yaml_implicit_resolvers
 PyStrictLoader.yaml_constructors = StrictLoader.yaml_constructors
 
 
-class QuickLoader(_BASE_LOADER):
-    """The C parser with StrictLoader's YAML 1.2 booleans (no duplicate-key check), for quick reads
-    that must see the same scalars as the check: a node named `no` is the string 'no' in both."""
-
-
-QuickLoader.yaml_implicit_resolvers = {first: list(resolvers)
-                                       for first, resolvers in StrictLoader.yaml_implicit_resolvers.items()}
+# The last step of a key path: `.key`, `[3]` or `["odd.key"]` (what Document.line drops to reach a parent).
+_PARENT = re.compile(r'(\.[^.\[]*|\[[^\]]*\])$|^[^.\[]*$')
 
 
 @dataclass
@@ -77,7 +72,7 @@ class Document:
         while path:
             if path in self.lines:
                 return self.lines[path]
-            path = path.rpartition(".")[0] if "." in path else ""
+            path = _PARENT.sub("", path)
         return self.lines.get("", 1)
 
 
@@ -86,12 +81,12 @@ def _index_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            child = f"{path}.{key_node.value}" if path else str(key_node.value)
+            child = child_path(path, str(key_node.value))
             lines[child] = key_node.start_mark.line + 1
             _index_lines(value_node, child, lines)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _index_lines(item, f"{path}[{i}]", lines)
+            _index_lines(item, child_path(path, i), lines)
 
 
 def _parse(loader_class, text: str) -> tuple:

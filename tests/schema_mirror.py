@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tasks import schema_store
-from tasks.conformance import STRICT_ENV
+from tasks.render import schema_store
+from tasks.render.conformance import STRICT_ENV
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_SCHEMAS = REPO_ROOT.parent / "shared" / "schemas"

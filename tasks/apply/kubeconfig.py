@@ -1,0 +1,114 @@
+"""The kubeconfig stages: fetch build/kubeconfig from the first control plane (learning the new
+cluster's identity), wait for the nodes to register, and switch to the VIP once kube-vip serves it."""
+from __future__ import annotations
+
+import yaml
+
+from .. import paths, report, tools
+from ..facts import Facts
+from ..facts.kube import KubeFacts
+from ..files import write_if_changed
+from ..tools.reach import reach
+from .api import api, learn_identity, needs_api, recorded_identity, stranger
+from .waits import deadline, wait_until
+
+
+def kubeconfig_done(facts: Facts) -> tuple[bool, str]:
+    """build/kubeconfig exists, the API server it names answers, and it is this cluster's (whose
+    identity is learned right after each new `talosctl bootstrap`)."""
+    kube, why = api(facts)
+    if kube is None:
+        return False, why
+    if recorded_identity() is None:
+        return False, "the cluster was (re)bootstrapped: its kubeconfig and identity are not fetched yet"
+    return True, "the API server answers and is this cluster's"
+
+
+def fetch_kubeconfig(facts: Facts) -> str | None:
+    """Fetch the admin kubeconfig from the first control plane; point it at that node for now."""
+    if kubeconfig_done(facts)[0]:
+        report.say("kubeconfig: build/kubeconfig already reaches this cluster; kept")
+        return None
+    talosconfig, error = facts.talosconfig()
+    if talosconfig is None:
+        return error
+    first = facts.cluster.first_controlplane.address
+    paths.RAW_KUBECONFIG.unlink(missing_ok=True)
+    result = tools.talosctl(["kubeconfig", str(paths.RAW_KUBECONFIG), "-n", first, "--force",
+                             "--force-context-name", f"admin@{facts.cluster.name}"], talosconfig, timeout=60)
+    if not result.ok:
+        return f"talosctl kubeconfig from {first}: {result.message()}"
+    error = write_kubeconfig(first, source=paths.RAW_KUBECONFIG)
+    paths.RAW_KUBECONFIG.unlink(missing_ok=True)       # one copy of the admin credentials is enough
+    if error:
+        return error
+    error = await_api(facts, f"the Kubernetes API server on {first} to answer", deadline("api", 600))
+    if error is None:     # first contact after a fresh `talosctl bootstrap`
+        learn_identity(facts.kube())
+    return error
+
+
+def await_api(facts: Facts, what: str, seconds: float) -> str | None:
+    """Wait until an API server answers; an error at once if it is not this cluster's."""
+    def answers() -> tuple[bool, str]:
+        kube = facts.kube()
+        return kube.reachable, kube.reason or "the API server answers"
+    return wait_until(what, seconds, answers, facts) or stranger(facts.kube())
+
+
+def write_kubeconfig(host: str, source=None) -> str | None:
+    """build/kubeconfig from source (default: itself) with its server at host:6443, mapped by
+    BOOTSTRAP_ADDRESS_MAP (TLS still verified against the cluster CA under the real address).
+    Written atomically, owner-only; an error message if it cannot be."""
+    try:
+        config = yaml.safe_load((source or paths.KUBECONFIG).read_text())
+        mapped_host, mapped_port = reach(host, 6443)
+    except (OSError, ValueError, yaml.YAMLError) as err:
+        return f"cannot write build/kubeconfig: {err}"
+    for entry in config.get("clusters") or []:
+        entry["cluster"]["server"] = f"https://{mapped_host}:{mapped_port}"
+        if (mapped_host, mapped_port) != (host, 6443):
+            entry["cluster"]["tls-server-name"] = host
+        else:
+            entry["cluster"].pop("tls-server-name", None)
+    write_if_changed(paths.KUBECONFIG, yaml.safe_dump(config, sort_keys=True), mode=0o600)
+    return None
+
+
+@needs_api
+def nodes_registered(facts: Facts, kube: KubeFacts) -> tuple[bool, str]:
+    """Every node of the inventory is a Kubernetes Node."""
+    missing = sorted({n.name for n in facts.cluster.nodes} - kube.names("Node"))
+    return (not missing), ("all nodes registered" if not missing else "not registered yet: " + ", ".join(missing))
+
+
+def wait_nodes(facts: Facts) -> str | None:
+    """Wait (with a deadline) for the API and every node to register."""
+    return wait_until("every node to register with the API server", deadline("nodes", 900),
+                      lambda: nodes_registered(facts), facts, interval=2.0)
+
+
+def vip_done(facts: Facts) -> tuple[bool, str]:
+    """build/kubeconfig already names the VIP and the API answers there."""
+    vip = facts.cluster.settings["kube-vip"]["vip"]
+    host, port = reach(vip, 6443)
+    try:
+        config = yaml.safe_load(paths.KUBECONFIG.read_text())
+        server = config["clusters"][0]["cluster"]["server"]
+        server_name = config["clusters"][0]["cluster"].get("tls-server-name", host)
+    except (OSError, KeyError, IndexError, TypeError, yaml.YAMLError):
+        return False, "build/kubeconfig is missing"
+    if server != f"https://{host}:{port}" or server_name != vip:
+        return False, f"build/kubeconfig points at {server}, not the VIP {vip}"
+    kube, why = api(facts)
+    return kube is not None, ("the API answers on the VIP" if kube is not None else why)
+
+
+def switch_to_vip(facts: Facts) -> str | None:
+    """Once kube-vip runs, point build/kubeconfig at the VIP (falls back if the VIP does not answer)."""
+    vip = facts.cluster.settings["kube-vip"]["vip"]
+    error = write_kubeconfig(vip) or await_api(facts, f"the API server to answer on the VIP {vip}",
+                                               deadline("vip", 300))
+    if error:
+        write_kubeconfig(facts.cluster.first_controlplane.address)
+    return error

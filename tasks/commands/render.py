@@ -1,0 +1,128 @@
+"""doit task creators for the offline half: `check` (everything validated in memory) and one
+`render:<artifact>` task per file under build/, each depending on exactly what it reads."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from .. import paths, report
+from ..problems import format_problems
+from ..render import catalogue
+from ..settings import load
+
+CODE = Path(__file__).resolve().parent.parent
+# The code an artifact's bytes depend on (a change here may change any artifact).
+RENDER_CODE = ("render/catalogue.py", "render/templates.py", "settings/model.py", "settings/schema.py",
+               "settings/load.py", "yamlio.py", "paths.py")
+CHECK_CODE = RENDER_CODE + ("render/check.py", "settings/semantic.py", "settings/guards.py", "settings/drift.py",
+                            "settings/gitops.py", "problems.py", "render/conformance.py",
+                            "render/schema_catalog.py", "render/schema_store.py")
+
+
+def _code(names) -> list[Path]:
+    return [CODE / n for n in names]
+
+
+def inventory() -> tuple[list[str], list[dict]] | None:
+    """Node names and release rows, enough to create the render tasks; None if the settings cannot
+    make a cluster or name two nodes alike (the `check` task then reports why, with file and line)."""
+    cluster = load.cluster()
+    if cluster is None:
+        return None
+    names = [n.name for n in cluster.nodes]
+    if len(set(names)) != len(names):
+        return None
+    return names, [{"name": r.name, "reads": list(r.reads)} for r in cluster.releases]
+
+
+def check_inputs() -> list[str]:
+    """Every input file the check reads."""
+    inputs = [load.source(name) for name in load.NAMES] + [paths.RESOURCES_FILE]
+    inputs += sorted(paths.SETTINGS_SCHEMAS.glob("*.yaml")) + sorted(paths.TEMPLATES.rglob("*.j2"))
+    inputs += _code(CHECK_CODE) + gitops_inputs()
+    return [paths.rel(p) for p in inputs if p.exists()]
+
+
+def gitops_inputs() -> list[Path]:
+    """The GitOps tree's YAML files (the drift check reads them)."""
+    from ..settings.gitops import tree_files
+    docs, _ = load.documents()
+    try:
+        return tree_files(str(docs["common"].data["gitops"]["path"]))
+    except Exception:   # unreadable settings: `check` reports them
+        return []
+
+
+@lru_cache(maxsize=1)
+def checked():
+    """The outcome of the full check, computed once per doit run."""
+    from ..render.check import check_everything
+    return check_everything()
+
+
+def run_check():
+    """doit action: fail with every problem listed, or print warnings and succeed."""
+    outcome = checked()
+    for warning in outcome.warnings:
+        report.warn(warning)
+    if outcome.ok:
+        remove_stale(outcome.rendered)
+        return True
+    from doit.exceptions import TaskFailed
+    return TaskFailed(format_problems(outcome.problems, "bootstrap check failed"))
+
+
+def remove_stale(rendered: dict[str, str]) -> None:
+    """Delete rendered files no artifact produces any more (a renamed node, a removed release)."""
+    for folder in paths.RENDERED_DIRS:
+        for path in sorted((paths.BUILD / folder).glob("*.yaml")):
+            target = f"{folder}/{path.name}"
+            if target not in rendered:
+                path.unlink(missing_ok=True)
+                report.answer(f"removed build/{target} (no longer rendered)")
+
+
+def write_artifact(target: str):
+    """doit action: write one checked artifact, only if its bytes changed."""
+    from ..files import write_if_changed
+    outcome = checked()
+    if not outcome.ok:
+        from doit.exceptions import TaskFailed
+        return TaskFailed(format_problems(outcome.problems, "bootstrap check failed"))
+    written = write_if_changed(paths.BUILD / target, outcome.rendered[target])
+    report.answer(f"{'wrote' if written else 'unchanged'} build/{target}")
+    return True
+
+
+def artifact_inputs(artifact) -> list[Path]:
+    """The data an artifact's bytes depend on: its settings files, their schemas (defaults are
+    filled from them) and bootstrap/charts.yaml (release names, charts and versions)."""
+    inputs = [paths.settings_file(name) for name in artifact.reads]
+    inputs += [paths.SETTINGS_SCHEMAS / f"{name}.schema.yaml" for name in artifact.reads]
+    return inputs + [paths.SETTINGS_SCHEMAS / "_defs.yaml", paths.CHARTS_FILE]
+
+
+def task_check():
+    """Validate settings, guards, chart drift and upstream schemas (before anything is written)."""
+    return {"actions": [run_check], "file_dep": check_inputs(), "verbosity": 2}
+
+
+def task_render():
+    """Render every artifact under build/ (offline)."""
+    found = inventory()
+    if found is None:
+        # No artifact list to offer, but `doit render` must still fail with the check's problems.
+        yield {"name": None, "doc": "Render every artifact under build/ (offline)", "task_dep": ["check"]}
+        return
+    code = _code(RENDER_CODE)
+    for artifact in catalogue.catalogue(*found):
+        deps = [paths.TEMPLATES / artifact.template, *code, *artifact_inputs(artifact)]
+        yield {
+            "name": artifact.target.rsplit(".", 1)[0],
+            "doc": artifact.doc,
+            "actions": [(write_artifact, [artifact.target])],
+            "file_dep": [paths.rel(p) for p in deps],
+            "targets": [paths.rel(artifact.path)],
+            "task_dep": ["check"],
+            "clean": True,
+        }

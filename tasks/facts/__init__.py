@@ -1,0 +1,63 @@
+"""Facts: read-only queries of live state (Talos nodes, etcd, Kubernetes objects, Helm releases,
+Flux conditions), batched into a handful of calls and memoized per run. A probe never raises: an
+unreachable cluster is a fact too ("not done"), with the reason kept for the user. Stages call
+`invalidate()` after they change something.
+
+    talos  node states and etcd, from talosctl
+    kube   objects and Helm release storage, from kubectl
+"""
+from __future__ import annotations
+
+from .. import paths
+from ..settings.model import Cluster
+from ..tools import op
+from .kube import KubeFacts, query_kube
+from .talos import NodeFact, query_etcd, query_nodes
+
+
+class Facts:
+    """Memoized per run; `invalidate()` after any change."""
+
+    def __init__(self, cluster: Cluster):
+        self.cluster = cluster
+        self._memo: dict = {}
+        self._talosconfig: tuple[str | None, str] | None = None
+
+    def invalidate(self) -> None:
+        """Forget cluster facts (the resolved client config stays: it does not change with the cluster)."""
+        self._memo.clear()
+
+    def prefetch(self) -> None:
+        """Query Talos and Kubernetes side by side (each a subprocess), so a run that finds
+        everything done pays for the slowest query, not for all of them in a row."""
+        from concurrent.futures import ThreadPoolExecutor
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            kube = pool.submit(self.kube)
+            self.talosconfig()
+            talos, etcd = pool.submit(self.talos_nodes), pool.submit(self.etcd_running)
+            for future in (kube, talos, etcd):
+                future.result()
+
+    def _once(self, key: str, query):
+        if key not in self._memo:
+            self._memo[key] = query()
+        return self._memo[key]
+
+    def talosconfig(self) -> tuple[str | None, str]:
+        """The client config with its references resolved (memory only, one `op inject` per run),
+        or op's error."""
+        if self._talosconfig is None:
+            self._talosconfig = op.inject_file(paths.TALOSCONFIG)
+        return self._talosconfig
+
+    def talos_nodes(self) -> dict[str, NodeFact]:
+        """Every node's state, from one authenticated `talosctl get machinestatus` call."""
+        return self._once("talos", lambda: query_nodes(self.cluster, *self.talosconfig()))
+
+    def etcd_running(self) -> tuple[bool, str]:
+        """Whether etcd runs on any control-plane node."""
+        return self._once("etcd", lambda: query_etcd(self.cluster, *self.talosconfig()))
+
+    def kube(self) -> KubeFacts:
+        """What the Kubernetes API shows (objects, Helm releases, watched custom resources)."""
+        return self._once("kube", query_kube)

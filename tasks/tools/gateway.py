@@ -1,0 +1,134 @@
+"""The one gateway to external commands (talosctl, kubectl, helm, helmfile, op).
+
+Binaries come from PATH or an environment override (TALOSCTL, KUBECTL, HELM, HELMFILE, OP).
+kubectl, helm and helmfile only ever see the tool's own build/kubeconfig; talosctl gets its
+client config through a pipe (it holds key material resolved by `op inject`). Every call has a
+deadline; failures come back as values, never as exceptions."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+
+from .. import paths, report
+from .outcomes import classify
+
+OVERRIDES = {"talosctl": "TALOSCTL", "kubectl": "KUBECTL", "helm": "HELM", "helmfile": "HELMFILE", "op": "OP"}
+# Ambient settings that could point a tool at another cluster or account.
+SCRUBBED = ("KUBECONFIG", "HELM_KUBECONTEXT", "HELM_KUBETOKEN", "HELM_KUBEAPISERVER", "TALOSCONFIG")
+# 1Password credentials (OP_SERVICE_ACCOUNT_TOKEN, OP_CONNECT_*, OP_SESSION_*) reach `op` only.
+OP_PREFIX = "OP_"
+# How long a tool gets to stop after SIGTERM before its whole process group is killed.
+GRACE_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one command did."""
+
+    tool: str
+    args: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    @property
+    def outcome(self) -> str:
+        """What happened, typed: ok, timeout, missing, already-exists, failed-precondition, tls,
+        unreachable or error (tools/outcomes.py holds the table and its sources)."""
+        return classify(self.tool, self.returncode, self.stderr)
+
+    def message(self) -> str:
+        """The command's own error text (stderr only: stdout may carry resolved secrets), trimmed."""
+        text = self.stderr.strip()
+        return text[-2000:] if text else f"exit code {self.returncode} and no error text"
+
+
+def binary(tool: str) -> str:
+    """The executable for tool: its environment override, else PATH."""
+    return os.environ.get(OVERRIDES[tool]) or shutil.which(tool) or tool
+
+
+def environment(tool: str) -> dict[str, str]:
+    """The environment a tool runs in: no ambient cluster, no upgrade notices, and 1Password
+    credentials for `op` alone."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in SCRUBBED and (tool == "op" or not k.startswith(OP_PREFIX))}
+    env["KUBECONFIG"] = str(paths.KUBECONFIG)
+    env["HELMFILE_UPGRADE_NOTICE_DISABLED"] = "1"
+    return env
+
+
+def run(tool: str, args: list[str], *, stdin: str | None = None, timeout: float = 120,
+        pass_fds: tuple[int, ...] = ()) -> Result:
+    """Run one command with a deadline; a timeout is exit code 124 with a message saying so.
+    The command gets its own process group, so a timeout or an interrupt (Ctrl-C, SIGTERM) stops
+    what it started too (helmfile's helm), not only the command itself."""
+    argv = [binary(tool), *args]
+    start = time.monotonic()
+    report.event("call", tool=tool, argv=args)
+    try:
+        process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, env=environment(tool), cwd=paths.ROOT, pass_fds=pass_fds,
+                                   start_new_session=True)
+    except FileNotFoundError:
+        return Result(tool, tuple(args), 127, "", f"{tool}: command not found (install it or set "
+                      f"{OVERRIDES[tool]})", time.monotonic() - start)
+    except OSError as err:       # not executable, a directory, no interpreter line, ...
+        return Result(tool, tuple(args), 126, "", f"{tool}: cannot run {argv[0]}: {err.strerror or err}",
+                      time.monotonic() - start)
+    try:
+        out, err = process.communicate(stdin, timeout=timeout)
+        code = process.returncode
+    except subprocess.TimeoutExpired:
+        _stop_group(process)
+        code, out, err = 124, "", f"{tool} {' '.join(args[:3])}: no answer within {timeout:g}s (deadline)"
+    except BaseException:
+        _stop_group(process)
+        raise
+    return Result(tool, tuple(args), code, out, err, time.monotonic() - start)
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM the command's process group, then SIGKILL what is left after a grace period."""
+    for sig, wait in ((signal.SIGTERM, GRACE_SECONDS), (signal.SIGKILL, None)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.communicate(timeout=wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def kubectl(args: list[str], **kw) -> Result:
+    """kubectl against the tool's own kubeconfig, never the ambient context."""
+    return run("kubectl", ["--kubeconfig", str(paths.KUBECONFIG), *args], **kw)
+
+
+def talosctl(args: list[str], talosconfig: str, **kw) -> Result:
+    """talosctl with its client config handed over through a pipe (never written to disk)."""
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, talosconfig.encode())   # fits the pipe buffer: a few KB
+    finally:
+        os.close(write_end)
+    try:
+        return run("talosctl", ["--talosconfig", f"/dev/fd/{read_end}", *args], pass_fds=(read_end,), **kw)
+    finally:
+        os.close(read_end)
+
+
+def talosctl_insecure(args: list[str], **kw) -> Result:
+    """talosctl against a node in maintenance mode (no client config exists there)."""
+    return run("talosctl", args, **kw)

@@ -1,0 +1,41 @@
+"""The strict YAML loader: lines of keys, YAML 1.2 booleans, duplicate keys, syntax errors."""
+from __future__ import annotations
+
+from tasks.yamlio import load_document
+
+
+def load(tmp_path, text: str):
+    file = tmp_path / "settings.yaml"
+    file.write_text(text)
+    return load_document(file, "settings.yaml")
+
+
+def test_line_numbers_of_keys_and_list_items(tmp_path):
+    doc, problem = load(tmp_path, "# comment\na:\n  b: 1\n  c:\n    - x: 1\n    - x: 2\n      y: 3\n")
+    assert problem is None
+    assert [doc.line(p) for p in ("a", "a.b", "a.c", "a.c[0].x", "a.c[1]", "a.c[1].y")] == [2, 3, 4, 5, 6, 7]
+    assert doc.line("a.c[1].missing") == 6            # the nearest parent that exists
+    assert doc.line("nowhere") == 2                   # the document's first line
+
+
+def test_yaml_1_2_booleans(tmp_path):
+    doc, _ = load(tmp_path, "a: yes\nb: no\nc: on\nd: off\ne: true\nf: False\ng: NO\n")
+    assert doc.data == {"a": "yes", "b": "no", "c": "on", "d": "off", "e": True, "f": False, "g": "NO"}
+
+
+def test_duplicate_keys_are_refused_with_both_lines(tmp_path):
+    doc, problem = load(tmp_path, "a:\n  b: 1\n  c: 2\n  b: 3\n")
+    assert doc is None
+    assert problem.line == 4 and "duplicate key 'b' (first at line 2)" in problem.found
+
+
+def test_syntax_error_has_its_line(tmp_path):
+    doc, problem = load(tmp_path, "a: 1\nb: [1, 2\nc: 3\n")
+    assert doc is None and problem.expected == "valid YAML" and problem.line == 3
+
+
+def test_empty_and_missing_files(tmp_path):
+    doc, problem = load(tmp_path, "# only a comment\n")
+    assert problem is None and doc.data == {}
+    doc, problem = load_document(tmp_path / "absent.yaml", "absent.yaml")
+    assert doc is None and problem.expected == "a readable YAML file"

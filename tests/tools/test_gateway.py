@@ -1,0 +1,58 @@
+"""The command gateway: deadlines, process groups, the explicit environment, typed failures."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tasks import paths, tools
+from tests.stand_ins import executable
+
+def test_a_hanging_command_meets_its_deadline(tmp_path, monkeypatch):
+    """A command that hangs is stopped at its timeout with a message naming the deadline."""
+    monkeypatch.setenv("HELMFILE", executable(tmp_path, "helmfile", "sleep 30"))
+    result = tools.run("helmfile", ["sync"], timeout=0.5)
+    assert result.returncode == 124
+    assert result.message() == "helmfile sync: no answer within 0.5s (deadline)"
+    assert result.seconds < 5
+
+def test_tools_never_see_the_ambient_cluster(tmp_path, monkeypatch):
+    """KUBECONFIG, TALOSCONFIG and helm contexts from the user's shell are replaced or dropped."""
+    monkeypatch.setenv("KUBECONFIG", "/home/someone/.kube/prod")
+    monkeypatch.setenv("TALOSCONFIG", "/home/someone/.talos/config")
+    monkeypatch.setenv("HELM_KUBECONTEXT", "prod")
+    monkeypatch.setenv("OP_SERVICE_ACCOUNT_TOKEN", "ops_token")
+    monkeypatch.setenv("KUBECTL", executable(tmp_path, "kubectl",
+                                          'echo "$KUBECONFIG|$TALOSCONFIG|$HELM_KUBECONTEXT|$OP_SERVICE_ACCOUNT_TOKEN|$*"'))
+    result = tools.kubectl(["get", "ns"])
+    kubeconfig, talosconfig, context, token, args = result.stdout.strip().split("|")
+    assert kubeconfig == str(paths.KUBECONFIG) and talosconfig == "" and context == "" and token == ""
+    assert args.startswith(f"--kubeconfig {paths.KUBECONFIG} get ns")
+
+def test_talosctl_gets_its_config_through_a_pipe(tmp_path, monkeypatch):
+    """The client config reaches talosctl as /dev/fd/N, never as a file on disk."""
+    monkeypatch.setenv("TALOSCTL", executable(tmp_path, "talosctl", 'echo "$2"; cat "$2"'))
+    result = tools.talosctl(["version"], "context: home\n")
+    path, content = result.stdout.split("\n", 1)
+    assert path.startswith("/dev/fd/") and content == "context: home\n"
+
+def test_a_command_that_cannot_start_is_a_result_not_an_exception(tmp_path, monkeypatch):
+    """A directory or a file that is not executable: exit 126 with the reason, nothing raised."""
+    monkeypatch.setenv("KUBECTL", str(tmp_path))
+    result = tools.kubectl(["get", "ns"])
+    assert result.returncode == 126 and "cannot run" in result.message()
+
+def test_missing_binary_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("OP", "/nonexistent/op")
+    result = tools.run("op", ["whoami"])
+    assert result.returncode == 127 and "install it or set OP" in result.message()
+
+def test_a_timeout_stops_what_the_command_started_too(tmp_path, monkeypatch):
+    """helmfile runs helm: on a deadline (or Ctrl-C) the whole process group goes, no orphan."""
+    pid_file = tmp_path / "child.pid"
+    monkeypatch.setenv("HELMFILE", executable(tmp_path, "helmfile", f'sleep 30 & echo $! > {pid_file}; wait'))
+    result = tools.run("helmfile", ["sync"], timeout=0.5)
+    assert result.returncode == 124
+    child = int(pid_file.read_text())
+    time.sleep(0.2)
+    state = Path(f"/proc/{child}/status")
+    assert not state.exists() or "zombie" in state.read_text().lower()
