@@ -4,8 +4,9 @@
     doit list        the stages, one line each
     doit plan        what `doit bootstrap` would do, and why (changes nothing)
     doit bootstrap   every stage, rerunning only what changed or is incomplete
+    doit trust-cluster  record the identity of the cluster build/kubeconfig reaches (explicit)
 """
-from tasks.commands.bootstrap import task_plan, task_stages  # noqa: F401
+from tasks.commands.bootstrap import task_plan, task_stages, task_trust_cluster  # noqa: F401
 from tasks.commands.render import task_check, task_render  # noqa: F401
 
 DOIT_CONFIG = {

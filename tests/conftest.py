@@ -8,10 +8,24 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.project import SHARED, Project
+from tests.project import SHARED, Project, in_ci, missing_shared
 from tests.schema_mirror import closed_port_url, schema_mirror  # noqa: F401  (fixture)
 from tests.world.fixtures import (  # noqa: F401  (fixtures: the fake API server, real kubectl/helm)
     apiserver, apiserver_process, helm, kubectl, make_apiserver, world_binaries)
+
+
+def pytest_sessionstart(session):
+    """In CI a missing ../shared folder is a failure, never a quietly weaker run."""
+    missing = missing_shared()
+    if in_ci() and missing:
+        raise pytest.UsageError("CI runs need ../shared: " + "; ".join(
+            f"../shared/{part} is absent, so {lost}" for part, lost in missing.items()))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say which checks ran without their ../shared material."""
+    for part, lost in missing_shared().items():
+        terminalreporter.write_line(f"ran without ../shared/{part}: {lost}", yellow=True)
 
 
 @pytest.fixture(autouse=True)
@@ -30,8 +44,9 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 def schema_env(tmp_path_factory):
     """Environment for doit subprocesses: the shared schemas served on loopback, a session cache.
 
-    Without ../shared/schemas the variables point at a closed port: the render still passes
-    (one warning per schema), only the upstream-schema checks are not exercised."""
+    Without ../shared/schemas the variables point at a closed port: the render still passes (one
+    warning per schema) and the summary says the upstream-schema checks were not exercised; tests
+    that need them call require_shared("schemas"). In CI the session refuses to start instead."""
     cache = tmp_path_factory.mktemp("schema-cache")
     folder = SHARED / "schemas"
     if not folder.is_dir():

@@ -19,6 +19,7 @@ import pytest
 
 from tasks.render import schema_store
 from tasks.render.conformance import STRICT_ENV
+from tests.project import require_shared
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_SCHEMAS = REPO_ROOT.parent / "shared" / "schemas"
@@ -67,8 +68,7 @@ def closed_port_url() -> str:
 @pytest.fixture
 def schema_mirror(tmp_path, monkeypatch):
     """Serve the shared schemas on loopback, with a fresh cache and no strict mode."""
-    if not SHARED_SCHEMAS.is_dir():
-        pytest.skip(f"shared schemas folder {SHARED_SCHEMAS} is absent")
+    require_shared("schemas")
     mirror = Mirror("", SHARED_SCHEMAS, tmp_path / "schema-cache")
     handler = functools.partial(_CountingHandler, hits=mirror.hits, directory=str(SHARED_SCHEMAS))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)

@@ -1,5 +1,9 @@
 """This cluster's API: the Kubernetes facts are only used when the API server answers and is the
-cluster this tool built (the kube-system uid recorded in build/cluster-identity)."""
+cluster this tool built, the kube-system uid recorded in build/cluster-identity.
+
+The record is written on first contact after this tool's own `talosctl bootstrap` (which leaves a
+"pending" marker), and otherwise only by `doit trust-cluster`, the user's explicit confirmation:
+a lost or different record is never re-learned silently."""
 from __future__ import annotations
 
 import functools
@@ -9,9 +13,12 @@ from ..facts import Facts
 from ..facts.kube import KubeFacts
 from ..files import write_if_changed
 
+PENDING = "pending: learned on first contact after this tool's talosctl bootstrap"
+TRUST_TASK = "doit trust-cluster"
+
 
 def recorded_identity() -> str | None:
-    """The kube-system uid recorded for this cluster, if any."""
+    """The recorded kube-system uid, PENDING right after a bootstrap, or None when there is no record."""
     try:
         return paths.IDENTITY.read_text().strip() or None
     except OSError:
@@ -19,24 +26,34 @@ def recorded_identity() -> str | None:
 
 
 def stranger(kube: KubeFacts) -> str | None:
-    """Why the API server reached is not the cluster this tool built, if it is not."""
+    """Why the API server reached may not be used as this cluster's, if it may not."""
     expected = recorded_identity()
-    if expected is None or kube.uid == expected:
+    where = paths.rel(paths.IDENTITY)
+    if expected is None:
+        return (f"{where} is missing, so the tool cannot tell whether the API server reached through "
+                f"build/kubeconfig (kube-system uid {kube.uid or 'missing'}) is the cluster it built; "
+                f"if it is, record it with `{TRUST_TASK}`, then rerun")
+    if expected == PENDING or kube.uid == expected:
         return None
     return (f"the API server reached through build/kubeconfig is not the cluster this tool built "
-            f"(kube-system uid {kube.uid or 'missing'}, expected {expected} from {paths.rel(paths.IDENTITY)}); "
-            "refusing to use it — check BOOTSTRAP_ADDRESS_MAP, or remove build/kubeconfig after a repave")
+            f"(kube-system uid {kube.uid or 'missing'}, expected {expected} from {where}); refusing to use it — "
+            f"check BOOTSTRAP_ADDRESS_MAP; after a deliberate repave, record the new cluster with `{TRUST_TASK}`")
 
 
 def learn_identity(kube: KubeFacts) -> None:
-    """Record the identity of a freshly bootstrapped cluster on first contact."""
-    if recorded_identity() is None:
+    """First contact after this tool bootstrapped the cluster: record its identity."""
+    if recorded_identity() == PENDING and kube.uid:
         write_if_changed(paths.IDENTITY, kube.uid + "\n")
 
 
-def forget_identity() -> None:
-    """A new cluster was bootstrapped: its identity is learned on first contact."""
-    paths.IDENTITY.unlink(missing_ok=True)
+def trust(kube: KubeFacts) -> None:
+    """The user confirmed this API server is the cluster: record its identity (`doit trust-cluster`)."""
+    write_if_changed(paths.IDENTITY, kube.uid + "\n")
+
+
+def expect_new_cluster() -> None:
+    """This tool just bootstrapped etcd: the next API server it reaches is the new cluster."""
+    write_if_changed(paths.IDENTITY, PENDING + "\n")
 
 
 def api(facts: Facts) -> tuple[KubeFacts | None, str]:

@@ -37,8 +37,8 @@ def _established(facts: Facts, kube: KubeFacts, names: list[str]) -> tuple[bool,
 
 def seed_crds(facts: Facts) -> str | None:
     """Template 00-crds.yaml without envoy-gateway, keep the CRDs, apply them, wait until Established."""
-    result = tools.run("helmfile", ["-f", paths.rel(paths.CRDS_HELMFILE), "template", "-q",
-                                    "--selector", "name!=envoy-gateway"], timeout=300)
+    result = tools.helmfile(["-f", paths.rel(paths.CRDS_HELMFILE), "template", "-q",
+                             "--selector", "name!=envoy-gateway"], timeout=300)
     if not result.ok:
         return f"helmfile template of 00-crds.yaml: {result.message()}"
     try:

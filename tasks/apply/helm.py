@@ -46,8 +46,8 @@ def sync_release(facts: Facts, release: Release) -> str | None:
         error = _recover_pending(release, found.status)
         if error:
             return error
-    result = tools.run("helmfile", ["-f", paths.rel(paths.APPS_HELMFILE), "--selector", f"name={release.name}",
-                                    "sync"], timeout=deadline("release", 900))
+    result = tools.helmfile(["-f", paths.rel(paths.APPS_HELMFILE), "--selector", f"name={release.name}", "sync"],
+                            timeout=deadline("release", 900))
     return None if result.ok else f"helmfile sync of {release.name}: {result.message()}"
 
 

@@ -9,19 +9,17 @@ from ..facts import Facts
 from ..facts.kube import KubeFacts
 from ..files import write_if_changed
 from ..tools.reach import reach
-from .api import api, learn_identity, needs_api, recorded_identity, stranger
+from .api import PENDING, api, learn_identity, needs_api, recorded_identity, stranger, trust
 from .waits import deadline, wait_until
 
 
 def kubeconfig_done(facts: Facts) -> tuple[bool, str]:
     """build/kubeconfig exists, the API server it names answers, and it is this cluster's (whose
-    identity is learned right after each new `talosctl bootstrap`)."""
+    identity is learned right after this tool's `talosctl bootstrap`)."""
+    if recorded_identity() == PENDING:
+        return False, "the cluster was just bootstrapped: its kubeconfig and identity are fetched now"
     kube, why = api(facts)
-    if kube is None:
-        return False, why
-    if recorded_identity() is None:
-        return False, "the cluster was (re)bootstrapped: its kubeconfig and identity are not fetched yet"
-    return True, "the API server answers and is this cluster's"
+    return kube is not None, why or "the API server answers and is this cluster's"
 
 
 def fetch_kubeconfig(facts: Facts) -> str | None:
@@ -29,6 +27,16 @@ def fetch_kubeconfig(facts: Facts) -> str | None:
     if kubeconfig_done(facts)[0]:
         report.say("kubeconfig: build/kubeconfig already reaches this cluster; kept")
         return None
+    first = facts.cluster.first_controlplane.address
+    error = download_kubeconfig(facts) or await_api(facts, f"the Kubernetes API server on {first} to answer",
+                                                    deadline("api", 600))
+    if error is None:     # first contact after this tool's `talosctl bootstrap`
+        learn_identity(facts.kube())
+    return error
+
+
+def download_kubeconfig(facts: Facts) -> str | None:
+    """`talosctl kubeconfig` from the first control plane into build/kubeconfig (0600, one copy)."""
     talosconfig, error = facts.talosconfig()
     if talosconfig is None:
         return error
@@ -40,20 +48,46 @@ def fetch_kubeconfig(facts: Facts) -> str | None:
         return f"talosctl kubeconfig from {first}: {result.message()}"
     error = write_kubeconfig(first, source=paths.RAW_KUBECONFIG)
     paths.RAW_KUBECONFIG.unlink(missing_ok=True)       # one copy of the admin credentials is enough
-    if error:
-        return error
-    error = await_api(facts, f"the Kubernetes API server on {first} to answer", deadline("api", 600))
-    if error is None:     # first contact after a fresh `talosctl bootstrap`
-        learn_identity(facts.kube())
     return error
+
+
+def await_answer(facts: Facts, what: str, seconds: float) -> str | None:
+    """Wait until an API server answers through build/kubeconfig (whoever it is)."""
+    def answers() -> tuple[bool, str]:
+        kube = facts.kube()
+        return kube.reachable, kube.reason or "the API server answers"
+    return wait_until(what, seconds, answers, facts)
 
 
 def await_api(facts: Facts, what: str, seconds: float) -> str | None:
     """Wait until an API server answers; an error at once if it is not this cluster's."""
-    def answers() -> tuple[bool, str]:
-        kube = facts.kube()
-        return kube.reachable, kube.reason or "the API server answers"
-    return wait_until(what, seconds, answers, facts) or stranger(facts.kube())
+    return await_answer(facts, what, seconds) or stranger(facts.kube())
+
+
+def trust_cluster(facts: Facts) -> str | None:
+    """`doit trust-cluster`: the user confirms that the API server build/kubeconfig reaches (fetched
+    from the first control plane if need be) is the cluster this tool manages; record its identity."""
+    if not facts.kube().reachable:
+        first = facts.cluster.first_controlplane.address
+        error = download_kubeconfig(facts) or await_answer(
+            facts, f"the Kubernetes API server on {first} to answer", deadline("api", 600))
+        if error:
+            return error
+    kube = facts.kube()
+    if not kube.uid:
+        return "the API server answers but shows no kube-system namespace: not a cluster to trust"
+    trust(kube)
+    report.answer(f"recorded kube-system uid {kube.uid} of the API server at {_server()} in "
+                  f"{paths.rel(paths.IDENTITY)}")
+    return None
+
+
+def _server() -> str:
+    """The server build/kubeconfig names."""
+    try:
+        return yaml.safe_load(paths.KUBECONFIG.read_text())["clusters"][0]["cluster"]["server"]
+    except (OSError, KeyError, IndexError, TypeError, yaml.YAMLError):
+        return "(unknown)"
 
 
 def write_kubeconfig(host: str, source=None) -> str | None:

@@ -10,7 +10,7 @@ from ..facts.talos import json_stream
 from ..settings.model import Node
 from ..tools import op
 from ..tools.outcomes import reports_no_changes
-from .api import forget_identity
+from .api import expect_new_cluster
 from .waits import deadline, wait_until
 
 
@@ -91,7 +91,7 @@ def etcd_bootstrap(facts: Facts) -> str | None:
     while True:
         result = tools.talosctl(["bootstrap", "-n", first], talosconfig, timeout=60)
         if result.ok:
-            forget_identity()           # a new cluster: its identity is learned on first contact
+            expect_new_cluster()        # its identity is learned on first contact
             break
         if result.outcome == "already-exists":
             break

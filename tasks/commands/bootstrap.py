@@ -87,3 +87,21 @@ def print_plan():
 def task_plan():
     """Dry run: every stage as up to date or would run, with the reason (changes nothing)."""
     return {"actions": [print_plan], "task_dep": ["render"], "uptodate": [False], "verbosity": 2}
+
+
+def trust_action():
+    """doit action: record the identity of the cluster build/kubeconfig reaches."""
+    from doit.exceptions import TaskFailed
+    from ..apply.kubeconfig import trust_cluster
+    from ..apply.runtime import Runtime
+    runtime = Runtime.get()
+    if runtime.error:
+        return TaskFailed(runtime.error)
+    error = trust_cluster(runtime.facts)
+    return TaskFailed(f"trust-cluster failed: {error}") if error else True
+
+
+def task_trust_cluster():
+    """Confirm that the API server build/kubeconfig reaches is this cluster (after a lost build/ or a repave)."""
+    return {"basename": "trust-cluster", "actions": [trust_action], "task_dep": ["render"], "uptodate": [False],
+            "verbosity": 2}

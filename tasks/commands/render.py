@@ -65,6 +65,10 @@ def run_check():
     outcome = checked()
     for warning in outcome.warnings:
         report.warn(warning)
+    if outcome.checked:
+        report.say(f"upstream schemas: {outcome.checked} document(s) checked")
+    if outcome.unchecked:
+        report.say("not checked against an upstream schema: " + "; ".join(outcome.unchecked))
     if outcome.ok:
         remove_stale(outcome.rendered)
         return True

@@ -5,4 +5,4 @@
     op        `op inject` in memory
     reach     the address map (BOOTSTRAP_ADDRESS_MAP)
 """
-from .gateway import Result, binary, kubectl, run, talosctl, talosctl_insecure  # noqa: F401
+from .gateway import Result, binary, helmfile, kubectl, run, talosctl, talosctl_insecure  # noqa: F401

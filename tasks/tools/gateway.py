@@ -116,6 +116,12 @@ def kubectl(args: list[str], **kw) -> Result:
     return run("kubectl", ["--kubeconfig", str(paths.KUBECONFIG), *args], **kw)
 
 
+def helmfile(args: list[str], **kw) -> Result:
+    """helmfile, told which helm to run (HELM, else the helm on PATH): helmfile would otherwise
+    look `helm` up on PATH itself and ignore the HELM override."""
+    return run("helmfile", ["--helm-binary", binary("helm"), *args], **kw)
+
+
 def talosctl(args: list[str], talosconfig: str, **kw) -> Result:
     """talosctl with its client config handed over through a pipe (never written to disk)."""
     read_end, write_end = os.pipe()

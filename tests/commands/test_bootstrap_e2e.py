@@ -1,99 +1,18 @@
 """`doit bootstrap` end to end in the simulated cluster: real kubectl, helm and helmfile against the
-fake API server, fake talosctl and op. One cluster is bootstrapped per module; the scenarios then
-run in file order, each leaving the cluster converged for the next."""
+fake API server, fake talosctl and op (the cluster is tests/commands/conftest.py's, shared)."""
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.project import Project, executed_tasks
-from tests.world import op as fake_op
+from tests.commands.conftest import RELEASES, summary, synced
+from tests.project import executed_tasks
 from tests.world.shims import add_fault, clear_faults
 from tests.world import talos_state
-from tests.world.world import CANARY, World, admin, delete_object, mark_release, repave
-
-RELEASES = ["cilium", "coredns", "spegel", "cert-manager", "external-secrets", "onepassword-connect",
-            "kube-vip", "flux-operator", "flux-instance"]
-
-
-class Cluster:
-    """A bootstrapped project and its world, with helpers to rerun and read the call log."""
-
-    def __init__(self, project: Project, world: World, env: dict):
-        self.project, self.world, self.env = project, world, env
-        self.first = None
-
-    def bootstrap(self, *extra: str, timeout: float = 600) -> subprocess.CompletedProcess:
-        self.mark = len(self.world.calls())
-        return self.project.doit("bootstrap", *extra, env=self.env, timeout=timeout)
-
-    def new_calls(self) -> list[dict]:
-        return self.world.calls()[self.mark:]
-
-    def new_mutating(self) -> list[dict]:
-        return [c for c in self.new_calls() if c["mutating"]]
-
-    def converge(self) -> None:
-        result = self.bootstrap()
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-
-    def bootstrap_with_op(self, change) -> subprocess.CompletedProcess:
-        """Run `doit bootstrap` with 1Password changed by change(vaults) -> (signed_in, vaults),
-        then put 1Password back."""
-        vaults = json.loads((self.world.dir / "op.json").read_text())["vaults"]
-        signed_in, changed = change(json.loads(json.dumps(vaults)))
-        fake_op.write_state(self.world.dir, signed_in=signed_in, vaults=changed)
-        try:
-            return self.bootstrap()
-        finally:
-            fake_op.write_state(self.world.dir, signed_in=True, vaults=vaults)
-
-    def uninstall(self, release: str, namespace: str = "kube-system") -> None:
-        """Remove a Helm release with the real helm, as an operator would."""
-        subprocess.run([str(self.world.dir / "bin" / "helm"), "uninstall", release, "-n", namespace,
-                        "--kubeconfig", str(self.project.path("build/kubeconfig"))], env=self.env, check=True,
-                       capture_output=True)
-
-    def bootstrap_in_background(self, until_call: str) -> subprocess.Popen:
-        """Start `doit bootstrap` and return once a call matching until_call has been made."""
-        self.mark = len(self.world.calls())
-        process = subprocess.Popen([sys.executable, "-m", "doit", "bootstrap"], cwd=self.project.root,
-                                   env={**os.environ, **self.env}, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
-        deadline = time.monotonic() + 60
-        while not any(until_call in " ".join(c["argv"]) for c in self.new_calls()):
-            assert time.monotonic() < deadline, f"no call with {until_call!r} within 60s"
-            time.sleep(0.2)
-        return process
-
-
-def synced(calls: list[dict]) -> list[str]:
-    """Release names of the `helmfile ... --selector name=X sync` calls, in order."""
-    return [a.split("=", 1)[1] for c in calls if c["tool"] == "helmfile" and "sync" in c["argv"]
-            for a in c["argv"] if a.startswith("name=")]
-
-
-def summary(calls: list[dict]) -> list[str]:
-    return [f"{c['tool']} {' '.join(c['argv'])[:120]}" for c in calls]
-
-
-@pytest.fixture(scope="module")
-def cluster(tmp_path_factory, schema_env):
-    base = tmp_path_factory.mktemp("e2e")
-    project = Project.copy(base / "repo")
-    world = World(base / "world", project.root).start()
-    env = {**schema_env, **world.env(), "BOOTSTRAP_TIMEOUT_FLUX": "60", "BOOTSTRAP_TIMEOUT_NODES": "60"}
-    c = Cluster(project, world, env)
-    c.first = c.bootstrap()
-    yield c
-    world.stop()
+from tests.world.world import CANARY, admin, delete_object, mark_release, repave
 
 
 def test_fresh_cluster_reaches_flux_in_the_required_order(cluster):
@@ -101,7 +20,7 @@ def test_fresh_cluster_reaches_flux_in_the_required_order(cluster):
     order; Flux reports Ready."""
     result = cluster.first
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    mutating = [c for c in cluster.world.calls() if c["mutating"]]
+    mutating = [c for c in cluster.first_calls if c["mutating"]]
     bootstraps = [i for i, c in enumerate(mutating) if c["tool"] == "talosctl" and "bootstrap" in c["argv"]]
     applies = [i for i, c in enumerate(mutating) if c["tool"] == "talosctl" and "apply-config" in c["argv"]]
     assert len(bootstraps) == 1 and len(applies) == 4
@@ -111,7 +30,7 @@ def test_fresh_cluster_reaches_flux_in_the_required_order(cluster):
     kubectl_before = [c for c in mutating[bootstraps[0]:first_sync] if c["tool"] == "kubectl"]
     assert len(kubectl_before) == 2                          # resources, then the seeded CRDs
     assert "name!=envoy-gateway" in " ".join(
-        a for c in cluster.world.calls() if c["tool"] == "helmfile" and "template" in c["argv"] for a in c["argv"])
+        a for c in cluster.first_calls if c["tool"] == "helmfile" and "template" in c["argv"] for a in c["argv"])
     plan = cluster.project.doit("plan", env=cluster.env)
     assert "flux-ready" in plan.stdout and "would run" not in plan.stdout, plan.stdout
     assert "Flux reconciles the cluster root" in plan.stdout
@@ -307,6 +226,7 @@ def test_a_stranger_api_server_is_refused(cluster):
         identity.write_text(original)
     assert result.returncode != 0
     assert "not the cluster this tool built" in result.stdout + result.stderr
+    assert "record the new cluster with `doit trust-cluster`" in result.stdout + result.stderr
     assert cluster.new_mutating() == []
     cluster.converge()
 
@@ -429,11 +349,20 @@ def test_releases_handed_off_to_flux_are_left_to_flux(cluster):
 
 
 def test_repaved_cluster_reruns_every_stage(cluster):
-    """Every node back in maintenance mode and an empty API: every stage runs again, one bootstrap."""
+    """Every node back in maintenance mode and an empty API: every stage runs again, one bootstrap.
+    Its first two attempts answer FailedPrecondition (time not in sync yet) and are retried."""
     repave(cluster.world)
-    result = cluster.bootstrap()
+    add_fault(cluster.world.dir, tool="talosctl", match=r"bootstrap -n", action="fail", exit=1, times=2,
+              stderr="error executing bootstrap: 1 error occurred:\n\t* 10.0.48.11: rpc error: code = "
+                     "FailedPrecondition desc = time is not in sync yet\n\n")
+    try:
+        result = cluster.bootstrap()
+    finally:
+        clear_faults(cluster.world.dir)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     mutating = cluster.new_mutating()
-    assert sum(1 for c in mutating if c["tool"] == "talosctl" and "bootstrap" in c["argv"]) == 1
+    bootstraps = [c for c in mutating if c["tool"] == "talosctl" and "bootstrap" in c["argv"]]
+    assert [c.get("fault") for c in bootstraps] == ["fail", "fail", None]      # retried, then exactly one
     assert sum(1 for c in mutating if c["tool"] == "talosctl" and "apply-config" in c["argv"]) == 4
     assert synced(mutating) == RELEASES
+    assert cluster.project.path("build/cluster-identity").read_text().strip() == cluster.world_uid()

@@ -16,6 +16,8 @@ Edit operations (applied in this order; one edit may combine several):
 Paths into multi-document files (resources.yaml, the GitOps tree) start with documents[i], the
 way the problems name them. `set`/`delete` rewrite the file with PyYAML (comments are lost).
 
+A case may say what it `needs` from ../shared (e.g. [schemas]): skipped without it, failed in CI.
+
 Expectation keys (a mapping, or a list of mappings for several problems):
   file, path     the problem's file and key path ("(document)" for a file that does not parse)
   rule           the guard id shown in [brackets]
@@ -34,7 +36,7 @@ import yaml
 from doit.runner import FAILURE
 
 from tasks.yamlio import StrictLoader
-from tests.project import executed_tasks
+from tests.project import executed_tasks, require_shared
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "invalid"
 CASES = sorted(FIXTURES.glob("*.yaml"))
@@ -120,11 +122,11 @@ def load_case(file: Path) -> dict:
     text = file.read_text(encoding="utf-8")
     assert text.startswith("# "), f"{file.name}: start with a one-line comment saying what breaks and why"
     case = yaml.load(text, Loader=StrictLoader)
-    assert set(case) == {"edit", "expect"}, f"{file.name}: keys {sorted(case)}"
+    assert {"edit", "expect"} <= set(case) <= {"edit", "expect", "needs"}, f"{file.name}: keys {sorted(case)}"
     expects = case["expect"] if isinstance(case["expect"], list) else [case["expect"]]
     for expect in expects:
         assert {"file", "path"} <= set(expect) and set(expect) <= EXPECT_KEYS, f"{file.name}: {expect}"
-    return {"edit": case["edit"], "expect": expects}
+    return {"edit": case["edit"], "expect": expects, "needs": case.get("needs", [])}
 
 
 # --- checking the output --------------------------------------------------------------------
@@ -173,6 +175,8 @@ def test_there_are_enough_cases():
 def test_invalid_input_is_refused(case_file, rendered, schema_env):
     """The case's edits make `doit render` fail with the expected problem; build/ is untouched."""
     case = load_case(case_file)
+    for part in case["needs"]:
+        require_shared(part)
     before = rendered.snapshot()
     for edit in case["edit"]:
         apply_edit(rendered.root, edit)

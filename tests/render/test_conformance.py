@@ -11,6 +11,7 @@ from tasks import paths as repo_paths
 from tasks.problems import Findings
 from tasks.render import schema_catalog, schema_store
 from tasks.render.conformance import check_helm_values, check_kubernetes_objects, check_talos_documents
+from tests.project import require_shared
 from tests.schema_mirror import SHARED_SCHEMAS, closed_port_url
 
 TALOS = "v1.13.9"
@@ -337,8 +338,7 @@ def _pinned_charts() -> list[tuple[str, str]]:
 
 
 def test_every_catalogued_schema_of_the_pinned_versions_is_on_the_mirror():
-    if not SHARED_SCHEMAS.is_dir():
-        pytest.skip(f"shared schemas folder {SHARED_SCHEMAS} is absent")
+    require_shared("schemas")
     refs = [schema_catalog.helm_values_schema(c, v) for c, v in _pinned_charts()]
     refs += [schema_catalog.kubernetes_schema(a, k) for a, k in schema_catalog.CRD_KINDS]
     refs += [schema_catalog.kubernetes_schema("v1", k) for k in schema_catalog.CORE_KINDS]
