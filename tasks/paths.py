@@ -38,6 +38,7 @@ LOCK = BUILD / ".bootstrap.lock"                        # one run at a time
 EVENTS = BUILD / "events.jsonl"                         # the structured event log
 CRDS = BUILD / "crds.yaml"                              # the CRDs seeded in step 3
 SEEDED_CRDS = BUILD / "seeded-crds.json"                # their names, for a cheap done check
+API_KINDS = BUILD / "api-kinds.json"                    # watched custom resources served last time (a hint)
 SCHEMA_CACHE = ROOT / ".cache" / "schemas"              # fetched upstream schemas (default)
 
 

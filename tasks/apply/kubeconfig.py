@@ -46,7 +46,7 @@ def download_kubeconfig(facts: Facts) -> str | None:
                              "--force-context-name", f"admin@{facts.cluster.name}"], talosconfig, timeout=60)
     if not result.ok:
         return f"talosctl kubeconfig from {first}: {result.message()}"
-    error = write_kubeconfig(first, source=paths.RAW_KUBECONFIG)
+    error = write_kubeconfig(facts, first, source=paths.RAW_KUBECONFIG)
     paths.RAW_KUBECONFIG.unlink(missing_ok=True)       # one copy of the admin credentials is enough
     return error
 
@@ -90,10 +90,11 @@ def _server() -> str:
         return "(unknown)"
 
 
-def write_kubeconfig(host: str, source=None) -> str | None:
+def write_kubeconfig(facts: Facts, host: str, source=None) -> str | None:
     """build/kubeconfig from source (default: itself) with its server at host:6443, mapped by
     BOOTSTRAP_ADDRESS_MAP (TLS still verified against the cluster CA under the real address).
-    Written atomically, owner-only; an error message if it cannot be."""
+    Written atomically, owner-only; the Kubernetes facts describe the old file, so they are
+    forgotten. An error message if it cannot be written."""
     try:
         config = yaml.safe_load((source or paths.KUBECONFIG).read_text())
         mapped_host, mapped_port = reach(host, 6443)
@@ -106,6 +107,7 @@ def write_kubeconfig(host: str, source=None) -> str | None:
         else:
             entry["cluster"].pop("tls-server-name", None)
     write_if_changed(paths.KUBECONFIG, yaml.safe_dump(config, sort_keys=True), mode=0o600)
+    facts.invalidate()
     return None
 
 
@@ -141,8 +143,8 @@ def vip_done(facts: Facts) -> tuple[bool, str]:
 def switch_to_vip(facts: Facts) -> str | None:
     """Once kube-vip runs, point build/kubeconfig at the VIP (falls back if the VIP does not answer)."""
     vip = facts.cluster.settings["kube-vip"]["vip"]
-    error = write_kubeconfig(vip) or await_api(facts, f"the API server to answer on the VIP {vip}",
+    error = write_kubeconfig(facts, vip) or await_api(facts, f"the API server to answer on the VIP {vip}",
                                                deadline("vip", 300))
     if error:
-        write_kubeconfig(facts.cluster.first_controlplane.address)
+        write_kubeconfig(facts, facts.cluster.first_controlplane.address)
     return error

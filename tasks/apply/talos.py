@@ -10,7 +10,7 @@ from ..facts.talos import json_stream
 from ..settings.model import Node
 from ..tools import op
 from ..tools.outcomes import reports_no_changes
-from .api import expect_new_cluster
+from .api import api, expect_new_cluster
 from .waits import deadline, wait_until
 
 
@@ -73,14 +73,17 @@ def _apply_authenticated(facts: Facts, node: Node, config: str) -> str | None:
 
 
 def etcd_done(facts: Facts) -> tuple[bool, str]:
-    """etcd runs on a control-plane node."""
+    """etcd runs: this cluster's API server answers (it cannot without etcd), or, before that,
+    talosctl shows etcd running on a control-plane node."""
+    kube, _ = api(facts)
+    if kube is not None:
+        return True, "this cluster's API server answers, so etcd runs"
     return facts.etcd_running()
 
 
 def etcd_bootstrap(facts: Facts) -> str | None:
     """`talosctl bootstrap` exactly once: never when etcd runs; AlreadyExists counts as done."""
-    running, _ = facts.etcd_running()
-    if running:
+    if etcd_done(facts)[0]:
         return None
     talosconfig, error = facts.talosconfig()
     if talosconfig is None:

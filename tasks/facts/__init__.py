@@ -28,15 +28,14 @@ class Facts:
         self._memo.clear()
 
     def prefetch(self) -> None:
-        """Query Talos and Kubernetes side by side (each a subprocess), so a run that finds
-        everything done pays for the slowest query, not for all of them in a row."""
+        """Query Kubernetes and Talos side by side (each a subprocess; talosctl after `op inject`),
+        so a run that finds everything done pays for the slower chain, not for both in a row.
+        etcd is asked only when the API cannot tell (see apply.talos.etcd_done)."""
         from concurrent.futures import ThreadPoolExecutor
-        with ThreadPoolExecutor(max_workers=3) as pool:
+        with ThreadPoolExecutor(max_workers=1) as pool:
             kube = pool.submit(self.kube)
-            self.talosconfig()
-            talos, etcd = pool.submit(self.talos_nodes), pool.submit(self.etcd_running)
-            for future in (kube, talos, etcd):
-                future.result()
+            self.talos_nodes()
+            kube.result()
 
     def _once(self, key: str, query):
         if key not in self._memo:

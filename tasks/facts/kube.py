@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 
 from .. import paths, tools
+from ..files import write_if_changed
 
 # Custom resources listed once their CRD exists. kubectl is given the plural alone: a list of
 # fully qualified `plural.group` names makes kubectl 1.32 refresh its whole discovery cache.
@@ -64,21 +65,63 @@ def condition(obj: dict | None, kind: str) -> dict | None:
 
 
 def query_kube() -> KubeFacts:
-    """Every object the stages look at, in one call plus one for the watched custom resources."""
+    """Every object the stages look at, in one `kubectl get`: the base kinds plus the watched custom
+    resources whose CRDs existed last time (build/api-kinds.json, a hint, never trusted for
+    completeness). Superseded Helm revisions are left out (`status!=superseded` matches every object
+    without that label), so release history does not grow the payload."""
     if not paths.KUBECONFIG.exists():
         return KubeFacts(False, "no build/kubeconfig yet (the cluster has not been bootstrapped by this tool)")
-    base = tools.kubectl(["get", BASE_KINDS, "-A", "-o", "json", "--request-timeout=10s"], timeout=30)
-    if not base.ok:
-        return KubeFacts(False, f"Kubernetes API: {base.message()}")
-    facts = KubeFacts(True)
-    absorb(facts, _items(base.stdout))
-    extra = [crd.split(".")[0] for crd in WATCHED_CRDS if ("CustomResourceDefinition", "", crd) in facts.objects]
-    if extra:
-        more = tools.kubectl(["get", ",".join(extra), "-A", "-o", "json", "--request-timeout=10s"], timeout=30)
-        if not more.ok:
-            return KubeFacts(False, f"Kubernetes API: {more.message()}")
-        absorb(facts, _items(more.stdout))
+    hinted = _hinted_kinds()
+    facts, result = _get([BASE_KINDS, *hinted])
+    if result.outcome != "ok" and hinted:
+        # A hinted CRD went away (a repave): kubectl says the server "doesn't have a resource type",
+        # or, from its cached discovery, NotFound. Ask again without the hint.
+        hinted = []
+        facts, result = _get([BASE_KINDS])
+    if result.outcome != "ok":
+        return KubeFacts(False, f"Kubernetes API: {result.message()}")
+    present = [p for p in _watched_plurals(facts) if p not in hinted]
+    if present:          # CRDs seeded since the hint was written
+        more, result = _get(present)
+        if result.outcome != "ok":
+            return KubeFacts(False, f"Kubernetes API: {result.message()}")
+        facts.objects.update(more.objects)
+        facts.releases.update(more.releases)
+    _remember_kinds(_watched_plurals(facts))
     return facts
+
+
+def _get(kinds: list[str]) -> tuple[KubeFacts, tools.Result]:
+    """One `kubectl get` of several kinds across namespaces, parsed."""
+    result = tools.kubectl(["get", ",".join(kinds), "-A", "-l", "status!=superseded", "-o", "json",
+                            "--request-timeout=10s"], timeout=30)
+    facts = KubeFacts(result.ok)
+    if result.ok:
+        absorb(facts, _items(result.stdout))
+    return facts, result
+
+
+def _watched_plurals(facts: KubeFacts) -> list[str]:
+    """The plurals of the watched custom resources whose CRDs exist (kubectl takes the plural alone)."""
+    return [crd.split(".")[0] for crd in WATCHED_CRDS if ("CustomResourceDefinition", "", crd) in facts.objects]
+
+
+def _hinted_kinds() -> list[str]:
+    """The watched plurals that were served last time."""
+    try:
+        hint = json.loads(paths.API_KINDS.read_text())
+    except (OSError, ValueError):
+        return []
+    watched = {crd.split(".")[0] for crd in WATCHED_CRDS}
+    return [k for k in hint if isinstance(k, str) and k in watched] if isinstance(hint, list) else []
+
+
+def _remember_kinds(plurals: list[str]) -> None:
+    """Keep the hint for the next run's single query (names of kinds only)."""
+    try:
+        write_if_changed(paths.API_KINDS, json.dumps(plurals) + "\n")
+    except OSError:
+        pass
 
 
 def _items(text: str) -> list[dict]:

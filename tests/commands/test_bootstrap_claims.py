@@ -36,10 +36,11 @@ def test_a_lost_identity_record_is_relearned_only_after_the_user_confirms(cluste
 
 
 def test_etcd_already_bootstrapped_counts_as_done(cluster):
-    """The API and etcd's status both fail once: the stage calls `talosctl bootstrap`, which answers
+    """The API (both tries of the first query) and etcd's status fail once: the stage calls
+    `talosctl bootstrap`, which answers
     AlreadyExists; that counts as done, nothing else changes and the identity stays."""
     identity = cluster.project.path("build/cluster-identity").read_text()
-    add_fault(cluster.world.dir, tool="kubectl", match=r"get namespaces,", action="fail", exit=1, times=1,
+    add_fault(cluster.world.dir, tool="kubectl", match=r"get namespaces,", action="fail", exit=1, times=2,
               stderr="The connection to the server 127.0.0.1 was refused - did you specify the right host or port?\n")
     add_fault(cluster.world.dir, tool="talosctl", match=r"service etcd", action="fail", exit=1, times=1,
               stderr="error listing services: 1 error occurred:\n\t* 10.0.48.11: rpc error: code = Unavailable "
