@@ -23,17 +23,16 @@ from benchmarks.render_bench import inventory  # noqa: E402
 from tests.project import SHARED, Project  # noqa: E402
 from tests.world.world import World  # noqa: E402
 
-KINDS = ("namespaces,nodes,customresourcedefinitions,deployments,secrets,gitrepositories,kustomizations,"
-         "helmreleases,fluxinstances,clustersecretstores,clusterissuers,ciliumloadbalancerippools,"
-         "ciliumbgpclusterconfigs,ciliumbgppeerconfigs,ciliumbgpadvertisements")
-
-
 def floor_script(project: Project) -> str:
-    """The floor as one bash command run in the project."""
+    """The floor as one bash command run in the project: the same kinds the tool asks for."""
+    import json
+    from tasks.facts import kinds
     talos = project.read_yaml("bootstrap/values/talos.yaml")
     nodes = ",".join(n["address"] for n in talos["nodes"])
+    asked = [*kinds.BASE, *json.loads(project.path("build/api-kinds.json").read_text())]
+    names = ",".join(kinds.type_name(k) for k in asked)
     return (f"{sys.executable} -m doit list >/dev/null && "
-            f"{{ kubectl --kubeconfig build/kubeconfig get {KINDS} -A -l 'status!=superseded' -o json "
+            f"{{ kubectl --kubeconfig build/kubeconfig get {names} -A -l 'status!=superseded' -o json "
             f"--request-timeout=10s >/dev/null & "
             f"talosctl --talosconfig <(op inject -i build/talos/talosconfig.yaml) get machinestatus -n {nodes} "
             f"-o json >/dev/null; wait; }}")

@@ -16,8 +16,8 @@ VALUES = BOOTSTRAP / "values"
 CHARTS_FILE = BOOTSTRAP / "charts.yaml"
 RESOURCES_FILE = BOOTSTRAP / "resources.yaml"
 HELMFILE_DIR = BOOTSTRAP / "helmfile.d"
-CRDS_HELMFILE = HELMFILE_DIR / "00-crds.yaml"
-APPS_HELMFILE = HELMFILE_DIR / "01-apps.yaml"
+CRDS_HELMFILE = HELMFILE_DIR / "00-crds.yaml"           # plain YAML including build/helmfile/00-crds.yaml
+APPS_HELMFILE = HELMFILE_DIR / "01-apps.yaml"           # plain YAML including build/helmfile/01-apps.yaml
 TEMPLATES = ROOT / "templates"
 SETTINGS_SCHEMAS = Path(__file__).resolve().parent / "settings" / "schemas"
 
@@ -30,6 +30,8 @@ BUILD = ROOT / "build"
 # Rendered artifacts live in these folders only (stale files there are removed by `check`).
 RENDERED_DIRS = ("talos", "values", "manifests", "flux", "helmfile")
 TALOSCONFIG = BUILD / "talos" / "talosconfig.yaml"     # op:// references only
+RENDERED_CRDS_HELMFILE = BUILD / "helmfile" / "00-crds.yaml"
+RENDERED_APPS_HELMFILE = BUILD / "helmfile" / "01-apps.yaml"
 KUBECONFIG = BUILD / "kubeconfig"                       # the admin kubeconfig: holds a client key (0600)
 RAW_KUBECONFIG = BUILD / ".talos-kubeconfig"            # talosctl's download, removed once rewritten
 IDENTITY = BUILD / "cluster-identity"                   # kube-system uid of the cluster this tool built

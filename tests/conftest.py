@@ -3,6 +3,7 @@ by pyproject's addopts: `--allow-hosts=127.0.0.1,localhost,::1`."""
 from __future__ import annotations
 
 import functools
+import os
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
@@ -26,6 +27,28 @@ def pytest_terminal_summary(terminalreporter):
     """Say which checks ran without their ../shared material."""
     for part, lost in missing_shared().items():
         terminalreporter.write_line(f"ran without ../shared/{part}: {lost}", yellow=True)
+
+
+# Subprocesses (doit, helm, helmfile, kubectl) are not covered by pytest-socket: their HTTP(S) goes to a
+# closed loopback port instead of the network, so a mistake fails loudly rather than reaching out.
+# Go programs and requests honour these; loopback stays direct.
+DEAD_PROXY = "http://127.0.0.1:9"
+PROXY_GUARD = {"HTTP_PROXY": DEAD_PROXY, "HTTPS_PROXY": DEAD_PROXY, "ALL_PROXY": DEAD_PROXY,
+               "http_proxy": DEAD_PROXY, "https_proxy": DEAD_PROXY, "all_proxy": DEAD_PROXY,
+               "NO_PROXY": "127.0.0.1,localhost,::1", "no_proxy": "127.0.0.1,localhost,::1"}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _subprocesses_reach_only_loopback():
+    """Every subprocess of the test session inherits the proxy guard."""
+    saved = {k: os.environ.get(k) for k in PROXY_GUARD}
+    os.environ.update(PROXY_GUARD)
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
 
 
 @pytest.fixture(autouse=True)

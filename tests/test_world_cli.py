@@ -8,7 +8,7 @@ import time
 
 import yaml
 
-from tests.project import REPO_ROOT
+from tests.project import REPO_ROOT, Project
 
 
 def _world(*args: str) -> subprocess.CompletedProcess:
@@ -16,9 +16,9 @@ def _world(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
-def _sourced(world_dir, command: str) -> subprocess.CompletedProcess:
-    """Run a shell command after `. DIR/env`, in the repository root."""
-    return subprocess.run(["bash", "-c", f". {world_dir}/env && {command}"], cwd=REPO_ROOT, capture_output=True,
+def _sourced(world_dir, command: str, cwd=REPO_ROOT) -> subprocess.CompletedProcess:
+    """Run a shell command after `. DIR/env`, in the repository root (or cwd)."""
+    return subprocess.run(["bash", "-c", f". {world_dir}/env && {command}"], cwd=cwd, capture_output=True,
                           text=True, timeout=120, env={k: v for k, v in os.environ.items() if k != "KUBECONFIG"})
 
 
@@ -46,12 +46,14 @@ def test_start_env_calls_and_stop_leave_no_process(tmp_path):
 
 
 def test_crd_helmfile_renders_offline_without_envoy_gateway(tmp_path):
-    """The requirements' step-3 command, as written, against the stand-in charts (no network)."""
-    world_dir = tmp_path / "world"
+    """The requirements' step-3 command, as written, after `doit render` in the world's environment
+    (its chart source), in a copy of the project (no network)."""
+    world_dir, project = tmp_path / "world", Project.copy(tmp_path / "repo")
     assert _world("start", str(world_dir)).returncode == 0
     try:
-        result = _sourced(world_dir, "helmfile -f bootstrap/helmfile.d/00-crds.yaml template "
-                                     "--selector name!=envoy-gateway")
+        result = _sourced(world_dir, f"{sys.executable} -m doit render >/dev/null && helmfile -f "
+                                     "bootstrap/helmfile.d/00-crds.yaml template --selector name!=envoy-gateway",
+                          cwd=project.root)
     finally:
         _world("stop", str(world_dir))
     assert result.returncode == 0, result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import paths, report, tools
 from ..facts import Facts
 from ..facts.kube import KubeFacts
+from ..facts.releases import ReleaseFact
 from ..settings.model import Release
 from ..yamlio import load_all
 from .api import needs_api
@@ -33,7 +34,45 @@ def release_done(facts: Facts, kube: KubeFacts, release: Release) -> tuple[bool 
     wanted = (load_all(paths.release_values(release.name).read_text()) or [{}])[0]
     if found.values != wanted:
         return False, f"release {release.name} values differ from build/values/{release.name}.yaml"
-    return True, f"release {release.name} {release.version} deployed with the rendered values"
+    missing = missing_objects(kube, found)
+    if missing:
+        return False, f"release {release.name}: " + "; ".join(missing[:3]) + (" ..." if len(missing) > 3 else "")
+    return True, f"release {release.name} {release.version} deployed with the rendered values, its objects ready"
+
+
+def missing_objects(kube: KubeFacts, release: ReleaseFact) -> list[str]:
+    """The objects of the release's stored manifest that are gone, or workloads that are not ready."""
+    out = []
+    for kind, namespace, name in release.objects:
+        if not kube.served(kind):
+            out.append(f"{kind} {name}: the API no longer serves {kind}")
+            continue
+        # Helm puts namespaced objects without a namespace into the release's namespace.
+        obj = kube.get(kind, name, namespace or release.namespace) or kube.get(kind, name, namespace)
+        where = f"{kind} {namespace + '/' if namespace else ''}{name}"
+        if obj is None:
+            out.append(f"{where} is missing")
+        elif (why := not_ready(obj)) is not None:
+            out.append(f"{where} is not ready ({why})")
+    return out
+
+
+def _meta(obj: dict) -> dict:
+    return obj.get("metadata") or {}
+
+
+def not_ready(obj: dict) -> str | None:
+    """Why a workload is not ready, the way helm --wait sees it (pkg/kube/ready.go), or None."""
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    if (status.get("observedGeneration") or 0) < (_meta(obj).get("generation") or 0):
+        return "its controller has not seen the latest spec"
+    if obj.get("kind") in ("Deployment", "StatefulSet"):
+        wanted, ready = spec.get("replicas", 1), status.get("readyReplicas") or 0
+        return None if ready >= wanted else f"{ready}/{wanted} replicas ready"
+    if obj.get("kind") == "DaemonSet":
+        wanted, ready = status.get("desiredNumberScheduled") or 0, status.get("numberReady") or 0
+        return None if ready >= wanted else f"{ready}/{wanted} pods ready"
+    return None
 
 
 def sync_release(facts: Facts, release: Release) -> str | None:

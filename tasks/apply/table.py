@@ -23,7 +23,7 @@ def node_stage(node: Node, doc: str) -> Stage:
 def release_stage(release: Release) -> Stage:
     """The stage that installs or upgrades one Helm release."""
     return Stage(f"release-{release.name}", f"Helm release {release.name} ({release.chart} {release.version})",
-                 (paths.release_values(release.name), paths.CHARTS_FILE, paths.APPS_HELMFILE),
+                 (paths.release_values(release.name), paths.RENDERED_APPS_HELMFILE),
                  partial(helm.release_done, release=release), partial(helm.sync_release, release=release))
 
 
@@ -45,16 +45,21 @@ AFTER_NODES = (
      kubeconfig.nodes_registered, kubeconfig.wait_nodes),
     ("resources", "op inject bootstrap/resources.yaml | kubectl apply --server-side", (paths.RESOURCES_FILE,),
      objects.resources_done, objects.apply_resources),
-    ("crds", "Seed CRDs from 00-crds.yaml (envoy-gateway excluded) and wait until Established",
-     (paths.CRDS_HELMFILE, paths.CHARTS_FILE), crds.crds_done, crds.seed_crds),
 )
+
+
+def crds_stage(cluster: Cluster) -> Stage:
+    """Step 3: the CRDs of the charts 00-crds.yaml renders, templated with their releases' values."""
+    values = tuple(paths.release_values(r.name) for r in cluster.releases if r.name in cluster.crd_charts)
+    return Stage("crds", "Seed CRDs from 00-crds.yaml (envoy-gateway excluded) and wait until Established",
+                 (paths.RENDERED_CRDS_HELMFILE, *values), crds.crds_done, crds.seed_crds)
 # Stages right after a release's own stage (besides the rendered manifests the catalogue places).
 AFTER_RELEASE = {
     "kube-vip": ("api-vip", "Point build/kubeconfig at the control-plane VIP once kube-vip serves it",
                  (paths.settings_file("kube-vip"),), kubeconfig.vip_done, kubeconfig.switch_to_vip),
 }
-LAST = ("flux-ready", "Verify Flux reconciles: source, Kustomization and instance Ready",
-        (paths.BUILD / "flux" / "sync.yaml",), flux.flux_ready, flux.wait_flux)
+LAST = ("flux-ready", "Verify Flux reconciles: the FluxInstance, its source and its Kustomization Ready",
+        (paths.release_values("flux-instance"),), flux.flux_ready, flux.wait_flux)
 
 
 def stage_table(cluster: Cluster) -> list[Stage]:
@@ -65,7 +70,7 @@ def stage_table(cluster: Cluster) -> list[Stage]:
     stages = [node_stage(first, "Apply the Talos config to the first control-plane node")]
     stages += [Stage(*row) for row in BEFORE_NODES]
     stages += [node_stage(node, f"Join node {node.name} ({node.role})") for node in others]
-    stages += [Stage(*row) for row in AFTER_NODES]
+    stages += [Stage(*row) for row in AFTER_NODES] + [crds_stage(cluster)]
     for release in cluster.releases:
         stages.append(release_stage(release))
         stages += [manifest_stage(a) for a in manifests if a.applied_after == release.name]

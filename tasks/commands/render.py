@@ -2,8 +2,11 @@
 `render:<artifact>` task per file under build/, each depending on exactly what it reads."""
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
+
+from doit.tools import config_changed
 
 from .. import paths, report
 from ..problems import format_problems
@@ -128,5 +131,6 @@ def task_render():
             "file_dep": [paths.rel(p) for p in deps],
             "targets": [paths.rel(artifact.path)],
             "task_dep": ["check"],
+            "uptodate": [config_changed({name: os.environ.get(name, "") for name in artifact.environment})],
             "clean": True,
         }

@@ -1,38 +1,16 @@
 """Kubernetes facts: namespaces, nodes, CRDs, workloads, Secrets (values reduced to digests), Helm
-release storage and the watched custom resources, from one or two `kubectl get` calls. Query and
-parse only: whether the API server is this cluster's, and what the objects mean, is the stages' call."""
+release storage, the watched custom resources and every kind the releases' manifests hold, from one
+`kubectl get`. Query and parse only: whether the API server is this cluster's, and what the objects
+mean, is the stages' call."""
 from __future__ import annotations
 
-import base64
-import gzip
 import hashlib
 import json
 from dataclasses import dataclass, field
 
 from .. import paths, tools
-from ..files import write_if_changed
-
-# Custom resources listed once their CRD exists. kubectl is given the plural alone: a list of
-# fully qualified `plural.group` names makes kubectl 1.32 refresh its whole discovery cache.
-WATCHED_CRDS = ("gitrepositories.source.toolkit.fluxcd.io", "kustomizations.kustomize.toolkit.fluxcd.io",
-                "helmreleases.helm.toolkit.fluxcd.io",
-                "fluxinstances.fluxcd.controlplane.io", "clustersecretstores.external-secrets.io",
-                "clusterissuers.cert-manager.io", "ciliumloadbalancerippools.cilium.io",
-                "ciliumbgpclusterconfigs.cilium.io", "ciliumbgppeerconfigs.cilium.io",
-                "ciliumbgpadvertisements.cilium.io")
-BASE_KINDS = "namespaces,nodes,customresourcedefinitions,deployments,secrets"
-
-
-@dataclass
-class ReleaseFact:
-    """The newest revision of a Helm release, from its storage Secret."""
-
-    name: str
-    namespace: str
-    status: str
-    chart_version: str
-    values: dict
-    revision: int = 0
+from . import kinds
+from .releases import ReleaseFact, decode, keep_newest
 
 
 @dataclass
@@ -55,6 +33,19 @@ class KubeFacts:
         """The uid of the kube-system namespace: unique per cluster, stable for its life."""
         return ((self.get("Namespace", "kube-system") or {}).get("metadata") or {}).get("uid", "")
 
+    def served(self, kind: str) -> bool:
+        """Whether the API serves a kind: built in, or defined by a CRD that exists."""
+        return kind in kinds.BUILTIN or any(
+            ((crd.get("spec") or {}).get("names") or {}).get("kind") == kind
+            for (k, _, _), crd in self.objects.items() if k == "CustomResourceDefinition")
+
+    def wanted_kinds(self) -> list[str]:
+        """Kinds to fetch beyond the base ones: watched custom resources whose CRDs exist, and the
+        served kinds of the releases' manifests."""
+        wanted = [kind for crd, kind in kinds.WATCHED_CRDS.items() if ("CustomResourceDefinition", "", crd) in self.objects]
+        wanted += sorted({k for r in self.releases.values() for k in r.kinds if self.served(k)})
+        return [k for k in dict.fromkeys(wanted) if k not in kinds.BASE]
+
 
 def condition(obj: dict | None, kind: str) -> dict | None:
     """The status condition of a type, if any."""
@@ -65,63 +56,39 @@ def condition(obj: dict | None, kind: str) -> dict | None:
 
 
 def query_kube() -> KubeFacts:
-    """Every object the stages look at, in one `kubectl get`: the base kinds plus the watched custom
-    resources whose CRDs existed last time (build/api-kinds.json, a hint, never trusted for
-    completeness). Superseded Helm revisions are left out (`status!=superseded` matches every object
-    without that label), so release history does not grow the payload."""
+    """Every object the stages look at, in one `kubectl get` of the base kinds and the kinds asked
+    for last time; a second call only for kinds that became wanted since. Superseded Helm revisions
+    are left out (`status!=superseded` matches every object without that label)."""
     if not paths.KUBECONFIG.exists():
         return KubeFacts(False, "no build/kubeconfig yet (the cluster has not been bootstrapped by this tool)")
-    hinted = _hinted_kinds()
-    facts, result = _get([BASE_KINDS, *hinted])
+    hinted = kinds.hinted()
+    facts, result = _get([*kinds.BASE, *hinted])
     if result.outcome != "ok" and hinted:
-        # A hinted CRD went away (a repave): kubectl says the server "doesn't have a resource type",
-        # or, from its cached discovery, NotFound. Ask again without the hint.
+        # A hinted kind is no longer served (a repave): kubectl says the server "doesn't have a
+        # resource type", or, from its cached discovery, NotFound. Ask again without the hint.
         hinted = []
-        facts, result = _get([BASE_KINDS])
+        facts, result = _get(list(kinds.BASE))
     if result.outcome != "ok":
         return KubeFacts(False, f"Kubernetes API: {result.message()}")
-    present = [p for p in _watched_plurals(facts) if p not in hinted]
-    if present:          # CRDs seeded since the hint was written
-        more, result = _get(present)
+    wanted = facts.wanted_kinds()
+    missing = [k for k in wanted if k not in hinted]
+    if missing:
+        more, result = _get(missing)
         if result.outcome != "ok":
             return KubeFacts(False, f"Kubernetes API: {result.message()}")
         facts.objects.update(more.objects)
-        facts.releases.update(more.releases)
-    _remember_kinds(_watched_plurals(facts))
+    kinds.remember(wanted)
     return facts
 
 
-def _get(kinds: list[str]) -> tuple[KubeFacts, tools.Result]:
+def _get(names: list[str]) -> tuple[KubeFacts, tools.Result]:
     """One `kubectl get` of several kinds across namespaces, parsed."""
-    result = tools.kubectl(["get", ",".join(kinds), "-A", "-l", "status!=superseded", "-o", "json",
-                            "--request-timeout=10s"], timeout=30)
+    result = tools.kubectl(["get", ",".join(kinds.type_name(k) for k in names), "-A", "-l", "status!=superseded",
+                            "-o", "json", "--request-timeout=10s"], timeout=30)
     facts = KubeFacts(result.ok)
     if result.ok:
         absorb(facts, _items(result.stdout))
     return facts, result
-
-
-def _watched_plurals(facts: KubeFacts) -> list[str]:
-    """The plurals of the watched custom resources whose CRDs exist (kubectl takes the plural alone)."""
-    return [crd.split(".")[0] for crd in WATCHED_CRDS if ("CustomResourceDefinition", "", crd) in facts.objects]
-
-
-def _hinted_kinds() -> list[str]:
-    """The watched plurals that were served last time."""
-    try:
-        hint = json.loads(paths.API_KINDS.read_text())
-    except (OSError, ValueError):
-        return []
-    watched = {crd.split(".")[0] for crd in WATCHED_CRDS}
-    return [k for k in hint if isinstance(k, str) and k in watched] if isinstance(hint, list) else []
-
-
-def _remember_kinds(plurals: list[str]) -> None:
-    """Keep the hint for the next run's single query (names of kinds only)."""
-    try:
-        write_if_changed(paths.API_KINDS, json.dumps(plurals) + "\n")
-    except OSError:
-        pass
 
 
 def _items(text: str) -> list[dict]:
@@ -139,7 +106,9 @@ def absorb(facts: KubeFacts, items: list[dict]) -> None:
         key = (obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", ""))
         if obj.get("kind") == "Secret":
             if obj.get("type") == "helm.sh/release.v1":
-                _add_release(facts, obj)
+                release = decode(obj)
+                if release is not None:
+                    keep_newest(facts.releases, release)
             # Values never leave this function: only their digests, to tell whether they changed.
             # Annotations may hold the whole Secret (kubectl's last-applied-configuration).
             meta = {k: v for k, v in meta.items() if k not in ("annotations", "managedFields")}
@@ -151,19 +120,3 @@ def absorb(facts: KubeFacts, items: list[dict]) -> None:
 def digest(value: str) -> str:
     """A Secret value as the facts keep it: sha256 of its base64 form."""
     return "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()
-
-
-def _add_release(facts: KubeFacts, secret: dict) -> None:
-    """Decode a Helm release Secret (base64 of base64 of gzip of JSON) and keep the newest."""
-    try:
-        raw = base64.b64decode(base64.b64decode(secret["data"]["release"]))
-        release = json.loads(gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw)
-    except (KeyError, ValueError, OSError):
-        return
-    name, revision = release.get("name", ""), int(release.get("version", 0))
-    current = facts.releases.get(name)
-    if current is not None and current.revision >= revision:
-        return
-    facts.releases[name] = ReleaseFact(name, release.get("namespace", ""), (release.get("info") or {}).get("status", ""),
-                                       str(((release.get("chart") or {}).get("metadata") or {}).get("version", "")),
-                                       release.get("config") or {}, revision)

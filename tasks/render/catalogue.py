@@ -2,6 +2,7 @@
 settings it reads, and how its content is produced (in memory, so checks run before any write)."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 
 from .. import paths
@@ -17,22 +18,33 @@ class Artifact:
     target: str                  # relative to build/
     template: str                # relative to templates/
     reads: tuple[str, ...]       # settings files under bootstrap/values/
-    kind: str                    # talos | talosconfig | helm-values | manifests
+    kind: str                    # talos | talosconfig | helm-values | manifests | helmfile
     doc: str
     node: str | None = None
     release: str | None = None
     extras: tuple[str, ...] = field(default=())   # settings whose `values:` merge on top
     applied_after: str | None = None              # manifests: the release whose stage precedes theirs
     stage: str | None = None                      # manifests: the name of the stage that applies them
+    environment: tuple[str, ...] = field(default=())  # environment variables the content depends on
 
     @property
     def path(self):
         return paths.BUILD / self.target
 
 
+# A folder of unpacked charts named <chart>-<version> used instead of the chart repositories.
+CHART_SOURCE = "BOOTSTRAP_CHART_SOURCE"
+
+
+def chart_source() -> str:
+    """BOOTSTRAP_CHART_SOURCE as an absolute path (helm runs in build/helmfile/), or ""."""
+    source = os.environ.get(CHART_SOURCE, "").strip()
+    return os.path.abspath(source) if source else ""
+
+
 def catalogue(node_names: list[str], releases: list[dict]) -> list[Artifact]:
     """Every artifact, from the node names and the release rows (enough to create doit tasks)."""
-    items = [Artifact(f"talos/{name}.yaml", "talos/node.yaml.j2", ("common", "talos"),
+    items = [Artifact(f"talos/{name}.yaml", "talos/node.yaml.j2", ("common", "talos", "spegel"),
                       "talos", f"Talos machine config for node {name}", node=name)
              for name in node_names]
     items.append(Artifact("talos/talosconfig.yaml", "talos/talosconfig.yaml.j2", ("common", "talos"),
@@ -43,7 +55,7 @@ def catalogue(node_names: list[str], releases: list[dict]) -> list[Artifact]:
                               "helm-values", f"Helm values for the {row['name']} release",
                               release=row["name"], extras=own))
     items += [
-        Artifact("manifests/cilium-network.yaml", "manifests/cilium-network.yaml.j2", ("cilium",),
+        Artifact("manifests/cilium-network.yaml", "manifests/cilium-network.yaml.j2", ("common", "talos", "cilium"),
                  "manifests", "Cilium LoadBalancer IP pool and BGP peering",
                  applied_after="cilium", stage="cilium-network"),
         Artifact("manifests/cluster-issuer.yaml", "manifests/cluster-issuer.yaml.j2", ("cert-manager",),
@@ -52,11 +64,12 @@ def catalogue(node_names: list[str], releases: list[dict]) -> list[Artifact]:
         Artifact("manifests/clustersecretstore.yaml", "manifests/clustersecretstore.yaml.j2",
                  ("onepassword-store",), "manifests", "1Password ClusterSecretStore",
                  applied_after="onepassword-connect", stage="clustersecretstore"),
-        Artifact("flux/sync.yaml", "flux/sync.yaml.j2", ("flux-instance",),
-                 "manifests", "Flux GitRepository + Kustomization for the cluster root",
-                 applied_after="flux-instance", stage="flux-sync"),
-        Artifact("helmfile/releases.yaml", "helmfile/releases.yaml.j2", ("cert-manager", "flux-operator"),
-                 "helmfile-values", "Per-release settings for 01-apps.yaml (namespace creation)"),
+        Artifact("helmfile/00-crds.yaml", "helmfile/00-crds.yaml.j2", ("common",), "helmfile",
+                 "The CRD seeding releases bootstrap/helmfile.d/00-crds.yaml includes",
+                 environment=(CHART_SOURCE,)),
+        Artifact("helmfile/01-apps.yaml", "helmfile/01-apps.yaml.j2", ("common", "cert-manager", "flux-operator"),
+                 "helmfile", "The bootstrap releases bootstrap/helmfile.d/01-apps.yaml includes",
+                 environment=(CHART_SOURCE,)),
     ]
     return items
 
@@ -76,6 +89,8 @@ def render_artifact(cluster: Cluster, artifact: Artifact) -> str:
         context["node"] = next(n for n in cluster.nodes if n.name == artifact.node)
     if artifact.release:
         context["release"] = cluster.release(artifact.release)
+    if CHART_SOURCE in artifact.environment:
+        context["chart_source"] = chart_source()
     text = render_template(artifact.template, **context)
     if artifact.kind != "helm-values":
         return text

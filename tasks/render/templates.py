@@ -25,6 +25,23 @@ def pool_blocks(start: str, stop: str, exclude: list[str]) -> list[tuple[str, st
     return blocks
 
 
+def helm_chart(chart: dict, key: str, source: str) -> dict:
+    """How a helmfile release names its chart: a local folder <source>/<chart>-<version> when a
+    chart source is set, `<repo name>/<chart>` for an https repository, the OCI reference otherwise."""
+    if source:
+        return {"chart": f"{source}/{chart['chart']}-{chart['version']}", "version": None}
+    if chart["repo"].startswith("https://"):
+        return {"chart": f"{key}/{chart['chart']}", "version": str(chart["version"])}
+    return {"chart": f"{chart['repo']}/{chart['chart']}", "version": str(chart["version"])}
+
+
+def helm_repositories(charts: dict, keys, source: str) -> list[tuple[str, str]]:
+    """The https chart repositories the given charts come from (OCI and local charts need none)."""
+    if source:
+        return []
+    return [(key, charts[key]["repo"]) for key in keys if charts[key]["repo"].startswith("https://")]
+
+
 @lru_cache(maxsize=1)
 def environment():
     """The Jinja environment every template renders in."""
@@ -39,6 +56,8 @@ def environment():
         lstrip_blocks=False,
     )
     env.filters["nth_address"] = nth_address
+    env.filters["helm_chart"] = helm_chart
+    env.filters["helm_repositories"] = helm_repositories
     env.filters["pool_blocks"] = lambda pool: pool_blocks(pool["start"], pool["stop"], pool.get("exclude", []))
     return env
 

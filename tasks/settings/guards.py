@@ -18,6 +18,10 @@ from .model import Cluster
 OP_REF = re.compile(r"^op://[^/\s]+/[^/\s]+(/[^/\s]+){1,2}$")
 ENVOY_GROUPS = ("gateway.envoyproxy.io",)
 SECRET_KEYS = re.compile(r"(password|passwd|token|secret|private[-_]?key|credentials)$", re.I)
+# Keys that name a Secret object by Kubernetes convention (pullSecret, existingSecret, imagePullSecret):
+# their value is an object name, not secret material.
+SECRET_NAME_KEYS = re.compile(r"[a-z]Secret(Name)?$")
+OBJECT_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
 # Talos machine-config fields that hold key material or tokens.
 TALOS_SECRET_PATHS = ("machine.token", "machine.ca.key", "cluster.secret", "cluster.token", "cluster.id",
                       "cluster.ca.key", "cluster.secretboxEncryptionSecret", "cluster.aggregatorCA.key",
@@ -148,7 +152,8 @@ def _secret_like(values: object, prefix: str) -> list[str]:
     if isinstance(values, dict):
         for key, value in values.items():
             path = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(value, str) and SECRET_KEYS.search(str(key)) and value and not OP_REF.match(value):
+            if isinstance(value, str) and SECRET_KEYS.search(str(key)) and value and not OP_REF.match(value) \
+                    and not (SECRET_NAME_KEYS.search(str(key)) and OBJECT_NAME.match(value)):
                 out.append(path)
             out += _secret_like(value, path)
     elif isinstance(values, list):
@@ -216,27 +221,28 @@ def _private(text: str) -> bool:
     return any(net.subnet_of(ipaddress.ip_network(r)) for r in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
+SYNC_KINDS = ("GitRepository", "OCIRepository")
+
+
 def flux_sync_target(ctx: Context) -> list:
-    """Flux reconciles a GitRepository and a Kustomization pointing at the cluster root."""
-    sync = [o for o in ctx.objects() if o.file == "build/flux/sync.yaml"]
-    rendered = "flux/sync.yaml" in ctx.rendered
-    repos = {o.name: o for o in sync if o.kind == "GitRepository"}
-    git = ctx.cluster.settings["flux-instance"]["git"]
+    """The FluxInstance syncs a Git (or OCI) source and a Kustomization at the cluster root: its
+    rendered instance.sync carries the settings' source, and the path exists in the GitOps tree."""
+    wanted = ctx.cluster.settings["flux-instance"]["sync"]
+    if "values/flux-instance.yaml" not in ctx.rendered:
+        return []
+    sync = mapping(mapping(ctx.values("flux-instance").get("instance")).get("sync"))
     found = []
-    for o in (o for o in sync if o.kind == "Kustomization"):
-        ref = (o.obj.get("spec") or {}).get("sourceRef") or {}
-        repo = repos.get(ref.get("name"))
-        if ref.get("kind") != "GitRepository" or repo is None:
-            found.append((o.file, f"documents[{o.index}].spec.sourceRef", "the GitRepository in the same file",
-                          repr(ref)))
-        elif repo.obj["spec"]["url"] != git["url"]:
-            found.append((repo.file, "spec.url", git["url"], repo.obj["spec"]["url"]))
-    if rendered and not any(o.kind == "Kustomization" for o in sync):
-        found.append(("build/flux/sync.yaml", "", "a Kustomization", "none"))
-    root = _cluster_root(ctx, git["path"])
+    for key in ("kind", "url", "ref", "path"):
+        if sync.get(key) != wanted[key]:
+            found.append((*_values_origin(ctx, "flux-instance", f"instance.sync.{key}"),
+                          f"{wanted[key]!r} (flux-instance.yaml sync.{key})", describe(sync.get(key))))
+    if sync.get("kind") not in SYNC_KINDS:
+        found.append((*_values_origin(ctx, "flux-instance", "instance.sync.kind"), " or ".join(SYNC_KINDS),
+                      describe(sync.get("kind"))))
+    root = _cluster_root(ctx, wanted["path"])
     if root is not None:
-        found.append((_settings("flux-instance"), "git.path", f"a folder of the GitOps tree ({root})",
-                      f"{git['path']!r}, which does not exist there"))
+        found.append((_settings("flux-instance"), "sync.path", f"a folder of the GitOps tree ({root})",
+                      f"{wanted['path']!r}, which does not exist there"))
     return found
 
 
@@ -280,7 +286,7 @@ GUARDS: tuple[Guard, ...] = (
     Guard("private-addresses", "Nothing is exposed to the WAN: LB pools and VIPs stay in the private VLAN range",
           "use addresses of the private VLAN subnet", private_addresses),
     Guard("flux-sync-target", "Flux must reconcile a GitRepository and Kustomization pointing at the cluster root",
-          "point flux-instance.yaml git.url/git.path at the home-ops repository's cluster root", flux_sync_target),
+          "point flux-instance.yaml sync.url/sync.path at the home-ops repository's cluster root", flux_sync_target),
     Guard("op-references-in-vault", "Secret values come from the configured 1Password vault",
           "use op://<common.yaml onepassword.vault>/... references", op_references_in_vault),
 )

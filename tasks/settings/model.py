@@ -50,10 +50,32 @@ class Cluster:
     charts: dict[str, dict]
     releases: tuple[Release, ...]
     nodes: tuple[Node, ...]
+    crd_charts: tuple[str, ...] = ()          # charts.yaml crds: the charts 00-crds.yaml renders
 
     @property
     def controlplanes(self) -> tuple[Node, ...]:
         return tuple(n for n in self.nodes if n.is_controlplane)
+
+    @property
+    def workers(self) -> tuple[Node, ...]:
+        return tuple(n for n in self.nodes if not n.is_controlplane)
+
+    @property
+    def controlplanes_schedulable(self) -> bool:
+        """Whether workloads may run on control planes (talos.yaml schedulingOnControlPlanes;
+        auto: only when the inventory has no worker, or nothing could run at all)."""
+        setting = self.settings["talos"]["schedulingOnControlPlanes"]
+        return not self.workers if setting == "auto" else bool(setting)
+
+    @property
+    def l2_announcements(self) -> bool:
+        """Whether Cilium answers ARP for the LoadBalancer pool (cilium.yaml l2Announcements; auto:
+        when the pool lies inside the node subnet, where hosts ARP for it and BGP alone reaches nobody)."""
+        balancer = self.settings["cilium"]["loadBalancer"]
+        if balancer["l2Announcements"] != "auto":
+            return bool(balancer["l2Announcements"])
+        pool = balancer["pool"]
+        return all(ipaddress.ip_address(pool[end]) in self.subnet for end in ("start", "stop"))
 
     @property
     def first_controlplane(self) -> Node:
@@ -82,4 +104,5 @@ def build_cluster(data: dict[str, object]) -> Cluster:
     releases = tuple(Release(str(r["name"]), r["namespace"], charts[r["name"]]["chart"], charts[r["name"]]["repo"],
                              str(charts[r["name"]]["version"]), tuple(r["reads"]))
                      for r in data["charts"]["releases"] if r["name"] in charts)
-    return Cluster(settings, charts, releases, nodes)
+    crds = tuple(str(c) for c in data["charts"].get("crds") or () if c in charts)
+    return Cluster(settings, charts, releases, nodes, crds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
+from pathlib import Path
 from typing import Callable
 
 from .. import paths
@@ -176,10 +177,11 @@ def acme_complete(cluster: Cluster, docs: dict) -> list[Problem]:
 
 
 def releases_have_charts(cluster: Cluster, docs: dict) -> list[Problem]:
-    """Every release row names a chart listed under `charts`."""
-    rows = docs["charts"].data["releases"]
-    return [_problem(docs, "charts", f"releases[{i}].name", "a key under charts (" + ", ".join(cluster.charts) + ")",
-                     repr(r["name"])) for i, r in enumerate(rows) if r["name"] not in cluster.charts]
+    """Every release row and every `crds` entry names a chart listed under `charts`."""
+    data, wanted = docs["charts"].data, "a key under charts (" + ", ".join(cluster.charts) + ")"
+    rows = [(f"releases[{i}].name", r["name"]) for i, r in enumerate(data["releases"])]
+    rows += [(f"crds[{i}]", name) for i, name in enumerate(data.get("crds") or [])]
+    return [_problem(docs, "charts", path, wanted, repr(name)) for path, name in rows if name not in cluster.charts]
 
 
 def namespaces_match_charts(cluster: Cluster, docs: dict) -> list[Problem]:
@@ -195,10 +197,57 @@ def namespaces_match_charts(cluster: Cluster, docs: dict) -> list[Problem]:
     return problems
 
 
+SUPPORT_TABLE = Path(__file__).resolve().parent / "data" / "talos-kubernetes.yaml"
+NODE_PORTS = range(30000, 32768)        # kube-apiserver --service-node-port-range default
+
+
+def _minor(version: str) -> tuple[int, int]:
+    """(1, 34) of v1.34.1."""
+    major, minor = str(version).lstrip("v").split(".")[:2]
+    return int(major), int(minor)
+
+
+def kubernetes_supported(cluster: Cluster, docs: dict) -> list[Problem]:
+    """talosVersion and kubernetesVersion are a pair Talos supports (its own compatibility table)."""
+    import yaml
+    talos = cluster.settings["talos"]
+    table = yaml.safe_load(SUPPORT_TABLE.read_text())["talos"]
+    release = "%d.%d" % _minor(talos["talosVersion"])
+    if release not in table:
+        return [_problem(docs, "talos", "talosVersion", "a Talos release the tool knows (" + ", ".join(
+            f"v{t}.x" for t in table) + ")", talos["talosVersion"],
+            f"add its row to {paths.rel(SUPPORT_TABLE)} from Talos' pkg/machinery/compatibility")]
+    window = table[release]
+    oldest, newest = (tuple(map(int, window[k].split("."))) for k in ("oldest", "newest"))
+    if oldest <= _minor(talos["kubernetesVersion"]) <= newest:
+        return []
+    return [_problem(docs, "talos", "kubernetesVersion",
+                     f"a Kubernetes release Talos {release} supports (v{window['oldest']}.x to v{window['newest']}.x)",
+                     talos["kubernetesVersion"], "pick a supported pair, or move talosVersion with it")]
+
+
+def something_schedules(cluster: Cluster, docs: dict) -> list[Problem]:
+    """Some node runs workloads: workers, or control planes allowed to."""
+    if cluster.workers or cluster.controlplanes_schedulable:
+        return []
+    return [_problem(docs, "talos", "schedulingOnControlPlanes",
+                     "auto or true (the inventory has no worker: nothing else could run the releases' pods)",
+                     "false", "add a worker, or let the control planes schedule workloads")]
+
+
+def spegel_port_outside_node_ports(cluster: Cluster, docs: dict) -> list[Problem]:
+    """Spegel's host port is not one kube-proxy/Cilium may hand to a NodePort Service."""
+    port = cluster.settings["spegel"]["hostPort"]
+    if port not in NODE_PORTS:
+        return []
+    return [_problem(docs, "spegel", "hostPort", "a port outside the NodePort range 30000-32767", str(port),
+                     "use 29999, as Talos home-ops repositories do")]
+
+
 CHECKS: tuple[Check, ...] = (
     addresses_in_subnet, pool_is_ordered, vip_placement, nodes_in_pool, excludes_in_pool, unique_nodes, controlplane_quorum,
     vlan_consistency, cluster_networks_disjoint, service_subnet_holds_dns, bgp_complete, acme_complete, releases_have_charts,
-    namespaces_match_charts,
+    namespaces_match_charts, kubernetes_supported, something_schedules, spegel_port_outside_node_ports,
 )
 
 

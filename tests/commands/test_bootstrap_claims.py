@@ -40,7 +40,7 @@ def test_etcd_already_bootstrapped_counts_as_done(cluster):
     `talosctl bootstrap`, which answers
     AlreadyExists; that counts as done, nothing else changes and the identity stays."""
     identity = cluster.project.path("build/cluster-identity").read_text()
-    add_fault(cluster.world.dir, tool="kubectl", match=r"get namespaces,", action="fail", exit=1, times=2,
+    add_fault(cluster.world.dir, tool="kubectl", match=r" get namespace,", action="fail", exit=1, times=2,
               stderr="The connection to the server 127.0.0.1 was refused - did you specify the right host or port?\n")
     add_fault(cluster.world.dir, tool="talosctl", match=r"service etcd", action="fail", exit=1, times=1,
               stderr="error listing services: 1 error occurred:\n\t* 10.0.48.11: rpc error: code = Unavailable "
@@ -96,7 +96,7 @@ def test_flux_not_ready_fails_naming_the_object_and_its_message(cluster):
     namespace = cluster.world.settings("flux-instance")["namespace"]
     message = "kustomization path not found: lstat /tmp/kustomization/kubernetes/flux/cluster: no such file"
     condition = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "namespace": namespace,
-                 "name": "cluster", "type": "Ready"}
+                 "name": namespace, "type": "Ready"}
     admin(cluster.world, "POST", "conditions", {**condition, "status": "False", "reason": "ArtifactFailed",
                                                 "message": message})
     try:
@@ -105,7 +105,7 @@ def test_flux_not_ready_fails_naming_the_object_and_its_message(cluster):
         admin(cluster.world, "DELETE", "conditions", condition)
     assert result.returncode != 0
     assert (f"stage flux-ready failed: gave up after 3s waiting for Flux to reconcile the cluster root: "
-            f"Kustomization {namespace}/cluster is not Ready: {message}") in result.stdout + result.stderr
+            f"Kustomization {namespace}/{namespace} is not Ready: {message}") in result.stdout + result.stderr
     cluster.converge()
 
 

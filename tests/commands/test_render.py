@@ -13,7 +13,9 @@ def test_clean_render_writes_every_artifact(rendered):
     releases = [r["name"] for r in rendered.read_yaml("bootstrap/charts.yaml")["releases"]]
     assert {f"talos/{n}.yaml" for n in nodes} <= files
     assert {f"values/{r}.yaml" for r in releases} <= files
-    assert {"flux/sync.yaml", "manifests/cilium-network.yaml", "talos/talosconfig.yaml"} <= files
+    assert {"helmfile/00-crds.yaml", "helmfile/01-apps.yaml", "manifests/cilium-network.yaml",
+            "talos/talosconfig.yaml"} <= files
+    assert "flux/sync.yaml" not in files          # the FluxInstance owns the sync
 
 
 def test_second_render_executes_nothing(rendered, schema_env):
@@ -94,3 +96,13 @@ def test_a_changed_schema_default_re_renders_what_uses_it(rendered, schema_env):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "render:values/spegel" in executed_tasks(result.stdout)
     assert "/etc/cri/hosts.d" in rendered.path("build/values/spegel.yaml").read_text()
+
+
+def test_the_chart_source_reaches_the_helmfiles_and_only_them(rendered, schema_env):
+    """BOOTSTRAP_CHART_SOURCE is read by `doit render`: changing it re-renders the two helmfiles only."""
+    result = rendered.doit("render", env={**schema_env, "BOOTSTRAP_CHART_SOURCE": "/srv/charts"})
+    assert result.returncode == 0, result.stderr
+    assert sorted(executed_tasks(result.stdout)) == ["render:helmfile/00-crds", "render:helmfile/01-apps"]
+    assert '"/srv/charts/cilium-1.19.4"' in rendered.path("build/helmfile/01-apps.yaml").read_text()
+    assert executed_tasks(rendered.doit("render", env={**schema_env, "BOOTSTRAP_CHART_SOURCE": "/srv/charts"})
+                          .stdout) == []

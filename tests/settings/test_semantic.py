@@ -1,44 +1,15 @@
 """The semantic checks across settings files: fast, in-process, no doit subprocess."""
 from __future__ import annotations
 
-import copy
-
 import pytest
 
-from tasks.settings import load, semantic
-from tasks.settings.model import build_cluster
-from tasks.settings.schema import with_defaults
+from tasks.settings import semantic
+from tests.project import REPO_ROOT
+from tests.variants import cluster_of, shipped, variant  # noqa: F401  (fixtures)
 
 TALOS = "bootstrap/values/talos.yaml"
 CILIUM = "bootstrap/values/cilium.yaml"
 KUBE_VIP = "bootstrap/values/kube-vip.yaml"
-
-
-# --- semantic checks ------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def shipped():
-    """The shipped settings, loaded and schema-checked once."""
-    load.forget()
-    assert load.problems() == ()
-    docs, _ = load.documents()
-    return docs
-
-
-def cluster_of(docs) -> object:
-    """The Cluster of (possibly edited) documents, defaults filled as the tool does."""
-    return build_cluster({name: with_defaults(doc.data, name) for name, doc in docs.items()})
-
-
-@pytest.fixture
-def variant(shipped):
-    """variant(edit) -> (cluster, docs): the shipped settings with edit(data) applied to a copy,
-    where data maps each settings name (and 'charts') to its mapping."""
-    def make(edit):
-        docs = copy.deepcopy(shipped)
-        edit({name: doc.data for name, doc in docs.items()})
-        return cluster_of(docs), docs
-    return make
 
 
 def run(check, variant, edit):
@@ -54,7 +25,8 @@ def test_address_outside_subnet_names_file_path_and_line(variant, shipped):
         s["talos"]["nodes"][3]["address"] = "10.0.49.21"
     [problem] = run(semantic.addresses_in_subnet, variant, edit)
     assert (problem.file, problem.path, problem.found) == (TALOS, "nodes[3].address", "10.0.49.21")
-    assert problem.line == shipped["talos"].line("nodes[3].address") == 29
+    text = (REPO_ROOT / TALOS).read_text().splitlines()
+    assert problem.line == shipped["talos"].line("nodes[3].address") == text.index("    address: 10.0.48.21") + 1
     assert "10.0.48.0/24" in problem.expected
 
 
@@ -147,3 +119,43 @@ def test_release_row_without_chart(variant):
         s["charts"]["releases"].append({"name": "metallb", "namespace": "metallb-system", "reads": ["common"]})
     [problem] = run(semantic.releases_have_charts, variant, edit)
     assert (problem.file, problem.path, problem.found) == ("bootstrap/charts.yaml", "releases[9].name", "'metallb'")
+
+
+@pytest.mark.parametrize("talos, kubernetes, refused", [
+    ("v1.13.9", "v1.31.0", False), ("v1.13.9", "v1.36.3", False), ("v1.13.9", "v1.30.9", True),
+    ("v1.13.9", "v1.37.0", True), ("v1.12.11", "v1.36.0", True), ("v1.12.11", "v1.30.0", False),
+])
+def test_talos_and_kubernetes_must_be_a_supported_pair(variant, talos, kubernetes, refused):
+    problems = run(semantic.kubernetes_supported, variant,
+                   lambda s: s["talos"].update(talosVersion=talos, kubernetesVersion=kubernetes))
+    assert bool(problems) is refused
+    if refused:
+        [problem] = problems
+        assert (problem.file, problem.path, problem.found) == (TALOS, "kubernetesVersion", kubernetes)
+        window = "v1.31.x to v1.36.x" if talos.startswith("v1.13") else "v1.30.x to v1.35.x"
+        assert window in problem.expected
+
+
+def test_an_unknown_talos_release_is_refused_naming_the_table(variant):
+    [problem] = run(semantic.kubernetes_supported, variant, lambda s: s["talos"].update(talosVersion="v1.20.0"))
+    assert problem.path == "talosVersion" and "v1.13.x" in problem.expected
+    assert "tasks/settings/data/talos-kubernetes.yaml" in problem.hint
+
+
+@pytest.mark.parametrize("workers, setting, refused", [(1, False, False), (0, "auto", False), (0, True, False),
+                                                        (0, False, True)])
+def test_something_must_schedule_the_releases(variant, workers, setting, refused):
+    def edit(s):
+        s["talos"]["nodes"] = [n for n in s["talos"]["nodes"] if n["role"] == "controlplane"][:3] + (
+            [n for n in s["talos"]["nodes"] if n["role"] == "worker"][:workers])
+        s["talos"]["schedulingOnControlPlanes"] = setting
+    problems = run(semantic.something_schedules, variant, edit)
+    assert bool(problems) is refused
+    if refused:
+        assert (problems[0].file, problems[0].path) == (TALOS, "schedulingOnControlPlanes")
+
+
+@pytest.mark.parametrize("port, refused", [(29999, False), (30000, True), (30020, True), (32767, True), (32768, False)])
+def test_spegel_host_port_stays_out_of_the_node_port_range(variant, port, refused):
+    problems = run(semantic.spegel_port_outside_node_ports, variant, lambda s: s["spegel"].update(hostPort=port))
+    assert bool(problems) is refused

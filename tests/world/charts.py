@@ -15,7 +15,8 @@ CRDS = {
     "cilium": [("cilium.io", "CiliumLoadBalancerIPPool", "ciliumloadbalancerippools", "Cluster", "v2"),
                ("cilium.io", "CiliumBGPClusterConfig", "ciliumbgpclusterconfigs", "Cluster", "v2"),
                ("cilium.io", "CiliumBGPPeerConfig", "ciliumbgppeerconfigs", "Cluster", "v2"),
-               ("cilium.io", "CiliumBGPAdvertisement", "ciliumbgpadvertisements", "Cluster", "v2")],
+               ("cilium.io", "CiliumBGPAdvertisement", "ciliumbgpadvertisements", "Cluster", "v2"),
+               ("cilium.io", "CiliumL2AnnouncementPolicy", "ciliuml2announcementpolicies", "Cluster", "v2alpha1")],
     "cert-manager": [("cert-manager.io", "ClusterIssuer", "clusterissuers", "Cluster", "v1"),
                      ("cert-manager.io", "Certificate", "certificates", "Namespaced", "v1")],
     "external-secrets": [("external-secrets.io", "ExternalSecret", "externalsecrets", "Namespaced", "v1"),
@@ -75,6 +76,10 @@ spec:
   distribution:
     version: {{ .Values.instance.distribution.version | quote }}
     registry: {{ .Values.instance.distribution.registry }}
+  {{- with .Values.instance.sync }}
+  sync:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
 """
 
 
