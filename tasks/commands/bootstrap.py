@@ -81,7 +81,32 @@ def print_plan():
     width = max(len(name) for name in runtime.stages)
     for stage in runtime.stages.values():
         report.answer(f"{stage.name:<{width}}  {decide(stage, runtime.facts)}")
+    print_handoff(runtime.cluster)
     return True
+
+
+def print_handoff(cluster) -> None:
+    """What Flux will change when it takes each release over, from the GitOps tree's HelmReleases."""
+    from ..render.handoff import handoffs
+    from ..settings import gitops
+    where = cluster.settings["common"]["gitops"]["path"]
+    objects, _ = gitops.read_objects(gitops.tree_files(where))
+    rendered = {}
+    for release in cluster.releases:
+        try:
+            rendered[f"values/{release.name}.yaml"] = paths.release_values(release.name).read_text()
+        except OSError:
+            continue
+    found = handoffs(cluster, rendered, objects)
+    if not found:
+        return
+    report.answer()
+    report.answer(f"hand-off: what Flux changes when it takes over (HelmReleases of {where})")
+    for handoff in found:
+        summary = f"{len(handoff.changes)} value(s) differ" if handoff.changes else "same values"
+        report.answer(f"  {handoff.release}: {summary} ({handoff.file})")
+        for line in handoff.changes:
+            report.answer(f"      {line}")
 
 
 def task_plan():

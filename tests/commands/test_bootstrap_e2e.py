@@ -34,6 +34,8 @@ def test_fresh_cluster_reaches_flux_in_the_required_order(cluster):
     plan = cluster.project.doit("plan", env=cluster.env)
     assert "flux-ready" in plan.stdout and "would run" not in plan.stdout, plan.stdout
     assert "Flux reconciles the cluster root" in plan.stdout
+    assert "hand-off: what Flux changes when it takes over" in plan.stdout
+    assert "  cilium: 1 value(s) differ" in plan.stdout and "operator.replicas: 2 -> 1" in plan.stdout
     assert not cluster.project.path("build/.talos-kubeconfig").exists()      # one admin credential on disk
     assert oct(cluster.project.path("build/kubeconfig").stat().st_mode & 0o777) == "0o600"
 
@@ -111,6 +113,21 @@ def test_deleted_release_or_namespace_reruns_only_its_stage(cluster, what, delet
     result = cluster.bootstrap()
     assert result.returncode == 0, result.stderr[-3000:]
     assert synced(cluster.new_mutating()) == [stage]
+    assert [c for c in cluster.new_mutating() if c["tool"] in ("talosctl", "kubectl")] == []
+
+
+def test_a_deleted_daemonset_reruns_only_its_release(cluster):
+    """A release whose storage says deployed but whose DaemonSet is gone is not done: its stage alone
+    runs and brings the DaemonSet back."""
+    assert delete_object(cluster.world, "apps/v1", "DaemonSet", "spegel", "kube-system")
+    plan = cluster.project.doit("plan", env=cluster.env)
+    lines = [line for line in plan.stdout.splitlines() if "would run" in line]
+    assert len(lines) == 1 and lines[0].startswith("release-spegel"), plan.stdout
+    assert "DaemonSet kube-system/spegel is missing" in lines[0] or "DaemonSet spegel is missing" in lines[0]
+    result = cluster.bootstrap()
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert executed_tasks(result.stdout) == ["release-spegel"]
+    assert synced(cluster.new_mutating()) == ["spegel"]
     assert [c for c in cluster.new_mutating() if c["tool"] in ("talosctl", "kubectl")] == []
 
 
