@@ -152,3 +152,9 @@ _Dumper.add_representer(str, _str_presenter)
 def dump(data: object) -> str:
     """Deterministic YAML: sorted keys, block style, no anchors, no line wrapping."""
     return yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=10**6)
+
+
+def dump_all(documents: list) -> str:
+    """Several documents, each as `dump` writes one, each starting with `---`."""
+    return yaml.dump_all(documents, Dumper=_Dumper, sort_keys=True, default_flow_style=False, width=10**6,
+                         explicit_start=True)

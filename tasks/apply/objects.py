@@ -96,7 +96,7 @@ def resources_done(facts: Facts) -> tuple[bool, str]:
 
 def apply_resources(facts: Facts) -> str | None:
     """op inject (in memory) then kubectl apply: an op failure stops before kubectl sees anything."""
-    injected, error = op.inject_file(paths.RESOURCES_FILE)
+    injected, error = op.inject_documents(paths.RESOURCES_FILE)
     if injected is None:
         return error
     return apply_objects(injected, paths.rel(paths.RESOURCES_FILE), facts)

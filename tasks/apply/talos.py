@@ -27,7 +27,7 @@ def apply_node(facts: Facts, node: Node) -> str | None:
     fact = facts.talos_nodes()[node.address]
     if fact.state in ("unreachable", "unknown"):
         return f"node {node.name} ({node.address}) cannot be reached: {fact.reason}"
-    config, error = op.inject_file(paths.node_config(node.name))
+    config, error = op.inject_documents(paths.node_config(node.name))
     if config is None:
         return error
     if fact.state == "maintenance":

@@ -46,7 +46,7 @@ class Facts:
         """The client config with its references resolved (memory only, one `op inject` per run),
         or op's error."""
         if self._talosconfig is None:
-            self._talosconfig = op.inject_file(paths.TALOSCONFIG)
+            self._talosconfig = op.inject_documents(paths.TALOSCONFIG)
         return self._talosconfig
 
     def talos_nodes(self) -> dict[str, NodeFact]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import json
 from functools import lru_cache
 
 from .. import paths
@@ -42,6 +43,14 @@ def helm_repositories(charts: dict, keys, source: str) -> list[tuple[str, str]]:
     return [(key, charts[key]["repo"]) for key in keys if charts[key]["repo"].startswith("https://")]
 
 
+def as_scalar(value: object) -> object:
+    """Every {{ }} expression is written as a JSON scalar (JSON is YAML), so a setting reaches the
+    YAML with its own type and bytes whatever it holds (a newline, `#`, `: `, `yes`, quotes). Output
+    of the tojson filter is already JSON (markupsafe.Markup) and passes as it is."""
+    from markupsafe import Markup
+    return value if isinstance(value, Markup) else json.dumps(value, ensure_ascii=False)
+
+
 @lru_cache(maxsize=1)
 def environment():
     """The Jinja environment every template renders in."""
@@ -54,6 +63,7 @@ def environment():
         keep_trailing_newline=True,
         trim_blocks=False,
         lstrip_blocks=False,
+        finalize=as_scalar,
     )
     env.filters["nth_address"] = nth_address
     env.filters["helm_chart"] = helm_chart
