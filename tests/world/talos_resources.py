@@ -195,7 +195,7 @@ def static_pod_statuses(state: dict, node: dict) -> list[dict]:
     out = []
     ready = "True" if st.etcd_exists(state, node["cluster_name"]) else "False"
     for pod in static_pods(node):
-        container = pod["spec"]["containers"][0]
+        container = pod["spec"]["spec"]["containers"][0]
         status = {"conditions": [{"status": ready, "type": t} for t in ("Initialized", "Ready", "ContainersReady",
                                                                           "PodScheduled")],
                   "containerStatuses": [{"image": container["image"], "name": container["name"],
