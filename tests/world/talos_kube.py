@@ -205,11 +205,17 @@ def api_request(api: dict, method: str, path: str, body: dict | None = None, tim
 
 
 def register_nodes(api: dict, nodes: list[dict]) -> None:
-    """POST every node; 409 AlreadyExists is fine. Raise RuntimeError on anything else."""
+    """POST every node (409 AlreadyExists is fine, anything else raises RuntimeError), then post its
+    addresses and nodeInfo to the status subresource as a kubelet does (an API server drops the
+    status of a create); a server without the subresource keeps the posted status."""
     for node in nodes:
-        status, body = api_request(api, "POST", "/api/v1/nodes", node_object(node))
+        body = node_object(node)
+        status, reply = api_request(api, "POST", "/api/v1/nodes", body)
         if status not in (200, 201, 202, 409):
-            raise RuntimeError(f"registering node {node['hostname']}: HTTP {status}: {body.get('message', body)}")
+            raise RuntimeError(f"registering node {node['hostname']}: HTTP {status}: {reply.get('message', reply)}")
+        facts = {k: body["status"][k] for k in ("addresses", "nodeInfo")}
+        api_request(api, "PATCH", f"/api/v1/nodes/{node['hostname']}/status", {"status": facts},
+                    content_type="application/merge-patch+json")
 
 
 def list_nodes(api: dict) -> list[dict]:
