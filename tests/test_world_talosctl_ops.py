@@ -11,8 +11,8 @@ import pytest
 from tests.world import talos_kube as tk
 from tests.world import talos_state as st
 from tests.world.fixtures import make_apiserver  # noqa: F401 - fixture
-from tests.world.talos_testkit import (CP1, CP2, NODES, WK1, bootstrapped, configs, configure_all,  # noqa: F401
-                                       insecure_apply, world)
+from tests.world.talos_testkit import (CP1, CP2, NODES, WK1, bootstrapped, configs, insecure_apply,  # noqa: F401
+                                       world)
 
 INSTALLER = "ghcr.io/siderolabs/installer:v1.13.9"
 
@@ -285,3 +285,22 @@ def test_upgrade_k8s_moves_kubelets_and_control_plane_images(kube):
     assert "ghcr.io/siderolabs/kubelet:v1.36.3" in config
     _, node = tk.api_request(tk.apiserver_info(kube.dir), "GET", "/api/v1/nodes/wk-1")
     assert node["status"]["nodeInfo"]["kubeletVersion"] == "v1.36.3"
+
+
+def test_reboot_drain_opens_the_talosconfig_again_so_a_pipe_fails(kube):
+    """reboot.go rebootRun with --drain: WithClientAndNodes (drain), the tracker's WithClient, the
+    deferred uncordon's WithClientAndNodes: the 2nd and 3rd config.Open of a pipe read EOF, joined by
+    errors.Join; the node was cordoned and stays so."""
+    read_fd, write_fd = os.pipe()
+    os.write(write_fd, kube.files["talosconfig"].read_bytes())
+    os.close(write_fd)
+    try:
+        result = subprocess.run(["talosctl", "--talosconfig", f"/dev/fd/{read_fd}", "reboot", "-n", WK1, "--drain"],
+                                text=True, capture_output=True, env=kube.env, pass_fds=(read_fd,), timeout=60)
+    finally:
+        os.close(read_fd)
+    failure = f'failed to open config file "/dev/fd/{read_fd}": EOF'
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.endswith(f"wk-1: node drained\n{failure}\n{failure}\n")
+    _, node = tk.api_request(tk.apiserver_info(kube.dir), "GET", "/api/v1/nodes/wk-1")
+    assert node["spec"]["unschedulable"] is True

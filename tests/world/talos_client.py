@@ -17,6 +17,7 @@ FilterMessages joins them as NodeError "<node>: <error>" with hashicorp/go-multi
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -71,6 +72,11 @@ def multierror(errors: list[str]) -> str:
     if len(errors) == 1:
         return f"1 error occurred:\n\t* {errors[0]}\n\n"
     return f"{len(errors)} errors occurred:\n\t" + "\n\t".join(f"* {e}" for e in errors) + "\n\n"
+
+
+def warn(text: str) -> None:
+    """pkg/cli/output.go Warning("%s", err): the format gets the newline, so one follows the text."""
+    sys.stderr.write("WARNING: " + text + "\n")
 
 
 def world_dir() -> Path:

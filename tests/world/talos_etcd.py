@@ -112,7 +112,7 @@ def _print_table(header: str, results: list, errors: list[str], prefix: str) -> 
     if errors and not results:
         raise CliError(f"{prefix}: {tcl.multierror(errors)}")
     if errors:
-        sys.stderr.write(f"WARNING: {tcl.multierror(errors)}\n")
+        tcl.warn(tcl.multierror(errors))
     rows = [[node] + row for node, rows in results for row in rows]
     sys.stdout.write(tcl.tabwrite(([header.split("\t")] if rows else []) + rows))
 

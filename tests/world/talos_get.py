@@ -36,11 +36,6 @@ def semver(text: str) -> tuple:
     return (int(match.group(1)), int(match.group(2)), int(match.group(3)), pre_key, text.lstrip("v"))
 
 
-def _warn(text: str) -> None:
-    """pkg/cli/output.go Warning("%s", err): the format gets its newline, so one more after the text."""
-    sys.stderr.write("WARNING: " + text + "\n")
-
-
 def client_version_check(versions: list[tuple[str, str]]) -> None:
     """helpers.ClientVersionCheck over (hostname, tag) of the nodes that answered."""
     client = semver(CLIENT["tag"])
@@ -96,7 +91,7 @@ def cmd_version(flags) -> None:
     if errors and not results:
         raise CliError(f"error getting version: {tcl.multierror(errors)}")
     if errors:
-        _warn(tcl.multierror(errors))
+        tcl.warn(tcl.multierror(errors))
     sys.stdout.write("".join(_server_block(node, tag) for node, tag in results))
 
 

@@ -82,7 +82,7 @@ def cmd_service(flags) -> None:
     if errors and not results:
         raise CliError(f"error listing services: {tcl.multierror(errors)}")
     if errors:
-        sys.stderr.write(f"WARNING: {tcl.multierror(errors)}\n")
+        tcl.warn(tcl.multierror(errors))
     if not service:
         rows = [["NODE", "SERVICE", "STATE", "HEALTH", "LAST CHANGE", "LAST EVENT"]]
         rows += [[name, sid, state, health, f"{_since(events[-1][2])} ago", events[-1][1] if events else "<none>"]

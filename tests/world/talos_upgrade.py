@@ -11,7 +11,6 @@ compatibility.UpgradeableFrom and installs the version of its image tag.
 """
 from __future__ import annotations
 
-import sys
 
 from tests.world import talos_client as tcl
 from tests.world import talos_compat as compat
