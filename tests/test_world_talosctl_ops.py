@@ -304,3 +304,38 @@ def test_reboot_drain_opens_the_talosconfig_again_so_a_pipe_fails(kube):
     assert result.stderr.endswith(f"wk-1: node drained\n{failure}\n{failure}\n")
     _, node = tk.api_request(tk.apiserver_info(kube.dir), "GET", "/api/v1/nodes/wk-1")
     assert node["spec"]["unschedulable"] is True
+
+
+def test_upgrade_from_talos_1_12_falls_back_to_the_legacy_api(bootstrapped):
+    """TalosVersionCheck outside ">1.13.0-alpha.2 <2.0.0": the reporter's "New upgrade API is not
+    available, falling back to legacy", then upgradeLegacy's tracker (no drain); the worker reboots
+    into the installer's version."""
+    st.set_node(bootstrapped.dir, WK1, talos_version="v1.12.11")
+    result = bootstrapped.talosctl("upgrade", "-n", WK1, "--image", INSTALLER)
+    assert result.returncode == 0, result.stderr
+    lines = _stderr_lines(result)
+    assert lines[:4] == ["New upgrade API is not available, falling back to legacy",
+                         "WARNING: 10.0.48.21: server version 1.12.11 is older than client version 1.13.9",
+                         '"10.0.48.21": waiting for actor ID', lines[3]]
+    assert '"10.0.48.21": sequence: upgrade action: START' in lines and "cordoning" not in result.stderr
+    assert lines[-1] == '"10.0.48.21": post check passed'
+    assert bootstrapped.node(WK1)["talos_version"] == "v1.13.9"
+
+
+def test_legacy_upgrade_refuses_a_two_member_etcd_and_prints_a_table_without_wait(bootstrapped):
+    """(*Server).Upgrade: ValidateForUpgrade "etcd member count(%d) is insufficient to maintain quorum if
+    upgrade commences" (the tracker prints it, Execute stays silent); doUpgradeLegacy's NODE/ACK/STARTED."""
+    refused = bootstrapped.talosctl("upgrade", "-n", CP1, "--image", INSTALLER, "--legacy")
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert _stderr_lines(refused)[0] == ("WARNING: Forcing use of legacy upgrade method. This flag is deprecated and "
+                                         "will be removed in Talos 1.18.")
+    assert _stderr_lines(refused)[-1] == ('"10.0.48.11": rpc error: code = Unknown desc = error validating etcd for '
+                                          "upgrade: etcd member count(2) is insufficient to maintain quorum if upgrade "
+                                          "commences")
+    table = bootstrapped.talosctl("upgrade", "-n", WK1, "--image", INSTALLER, "--legacy", "--drain=false",
+                                  "--wait=false")
+    assert table.returncode == 0
+    header, row = table.stdout.splitlines()
+    assert header.split() == ["NODE", "ACK", "STARTED"]
+    assert row.startswith("10.0.48.21   Upgrade request received   ") and row.rstrip().endswith(row.split()[-1])
+    assert " +0000 UTC m=+" in row

@@ -19,6 +19,7 @@ from tests.world import talos_get
 from tests.world import talos_session as ts
 from tests.world import talos_state as st
 from tests.world import talos_tracker
+from tests.world import talos_upgrade_legacy
 from tests.world.talos_client import CliError, RpcError, rpc
 
 
@@ -155,7 +156,9 @@ def cmd_upgrade(flags) -> None:
     session = ts.connect(flags)  # WithClientAndNodes
     use_drain = flags["drain"] and not flags["no-reboot"]
     if flags["legacy"]:
-        raise CliError("the simulated talosctl does not support upgrade --legacy")
+        tcl.warn("Forcing use of legacy upgrade method. This flag is deprecated and will be removed in Talos 1.18.")
+        talos_upgrade_legacy.run(flags, _image_tag(flags["image"]))
+        return
     if flags["namespace"] not in ("system", "cri", "inmem"):
         raise CliError(f'unsupported namespace "{flags["namespace"]}"')  # image.go containerdInstance
     reporter = drain.Reporter()
@@ -165,7 +168,8 @@ def cmd_upgrade(flags) -> None:
         raise CliError(f"error checking Talos version compatibility: {exc}") from None
     if any(talos_get.semver(tag) <= talos_get.semver("v1.13.0-alpha.2") for _, tag in versions):
         reporter.report("New upgrade API is not available, falling back to legacy")
-        raise CliError("the simulated talosctl does not support the legacy upgrade path (Talos < 1.13 nodes)")
+        talos_upgrade_legacy.run(flags, _image_tag(flags["image"]))
+        return
     _upgrade(session, flags["image"], reporter)
     names = drain.drain(session, reporter) if use_drain else {}
     failure = uncordon_failure = None

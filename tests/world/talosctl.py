@@ -58,10 +58,11 @@ def find_command(argv: list[str]) -> tuple[str | None, list[str]]:
             continue
         command, rest = ALIASES.get(token, token), rest[:index] + rest[index + 1:]
         for sub_index, sub in enumerate(rest[index:], start=index):
-            if sub in SUBCOMMANDS.get(command, ()) and not rest[sub_index - 1] in VALUE_FLAGS:
+            if sub.startswith("-") or (sub_index > index and rest[sub_index - 1] in VALUE_FLAGS):
+                continue
+            if sub in SUBCOMMANDS.get(command, ()):
                 return f"{command} {sub}", rest[:sub_index] + rest[sub_index + 1:]
-            if not sub.startswith("-"):
-                break
+            break
         return command, rest
     return None, rest
 
