@@ -39,8 +39,7 @@ NOT_AUTHORIZED = ("PermissionDenied", "not authorized")  # pkg/grpc/middleware/a
 
 
 class CliError(Exception):
-    """A command failure: its text goes to stderr (root.go Execute), exit 1. `suppressed` is
-    common.SuppressErrors (the action tracker already printed it)."""
+    """A failure printed by root.go Execute (exit 1); `suppressed`: common.SuppressErrors (tracker)."""
 
     def __init__(self, message: str, suppressed: bool = False):
         """Keep the message and whether Execute stays silent."""

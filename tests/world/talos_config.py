@@ -106,8 +106,7 @@ def _doc_id(doc: dict) -> str:
 
 
 def _reject_unresolved(docs: list) -> None:
-    """An op:// reference left in a base64 field fails decoding; anywhere else the world refuses it
-    (world rule, stricter than Talos: the secrets were never injected)."""
+    """op:// in a base64 field fails decoding; elsewhere a world rule refuses it (secrets not injected)."""
     for index, doc in enumerate(docs):
         for path, value in _walk(doc):
             if not (isinstance(value, str) and "op://" in value):

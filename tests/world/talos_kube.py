@@ -205,9 +205,7 @@ def api_request(api: dict, method: str, path: str, body: dict | None = None, tim
 
 
 def register_nodes(api: dict, nodes: list[dict]) -> None:
-    """POST every node (409 AlreadyExists is fine, anything else raises RuntimeError), then post its
-    addresses and nodeInfo to the status subresource as a kubelet does (an API server drops the
-    status of a create); a server without the subresource keeps the posted status."""
+    """POST each Node (409 is fine, else RuntimeError), then its addresses/nodeInfo to /status like a kubelet."""
     for node in nodes:
         body = node_object(node)
         status, reply = api_request(api, "POST", "/api/v1/nodes", body)
@@ -227,8 +225,7 @@ def list_nodes(api: dict) -> list[dict]:
 
 
 def kubelet_joins(world: Path, address: str) -> None:
-    """World convention: a configured node of a bootstrapped cluster registers its Node object, as
-    its kubelet would once the control plane runs (best effort: the API server may not be up)."""
+    """World convention: a configured node of a bootstrapped cluster registers its Node (best effort)."""
     with st.locked(world) as state:
         node = dict(state[address])
         bootstrapped = st.etcd_exists(state, node["cluster_name"])

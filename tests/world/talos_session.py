@@ -149,8 +149,7 @@ def proxied(state: dict, session: Session, target: str) -> dict:
 
 
 def one2many(session: Session, call) -> tuple[list, list[str]]:
-    """Run call(state, node, target) on every node: ([(target, result)], ["<target>: <status>"]).
-    A failure to reach the endpoint raises the plain RpcError (nothing was proxied)."""
+    """call(state, node, target) per node -> ([(target, result)], ["<target>: <status>"]); endpoint errors raise."""
     results, errors = [], []
     for target in session.nodes:
         state = tcl.snapshot(tcl.world_dir())

@@ -28,9 +28,7 @@ class Tracker:
     """One tracked action over the session's nodes."""
 
     def __init__(self, flags, action, events, done, post_check=None):
-        """action(address) -> None (raises RpcError); events(node) -> (event lines after the actor ID,
-        a sequence error or None); done(node) -> bool (the expected event; None: it is the last event of
-        the stream); post_check(node, boot_id) -> bool."""
+        """action(address); events(node) -> (lines, sequence error); done(node) (None: in the stream); post_check."""
         self.flags, self.action, self.events, self.done, self.post_check = flags, action, events, done, post_check
         self.poll = float(os.environ.get("TALOS_WORLD_POLL_SECONDS", "0.2"))
         self.retried: dict[str, float] = {}

@@ -46,8 +46,7 @@ def _reboot(flags, wait: bool, sequence: str = "reboot", action=reboot_node) -> 
 
 
 def cmd_reboot(flags) -> None:
-    """reboot [--wait] [--drain]: with --drain the talosconfig is opened for the drain, the tracker
-    and the uncordon (three times)."""
+    """reboot [--wait] [--drain] (--drain opens the talosconfig three times: drain, tracker, uncordon)."""
     if flags.args:
         raise CliError(f'unknown command "{flags.args[0]}" for "talosctl reboot"')  # cobra.NoArgs (args.go)
     wait = flags["wait"] or flags["debug"] or flags["drain"]

@@ -42,9 +42,7 @@ def _validate_etcd(state: dict, node: dict, flags) -> None:
 
 
 def upgrade_node(address: str, image: str, version: str, flags) -> str | None:
-    """(*Server).Upgrade: checks, then the upgrade sequence (install, reboot) in the background;
-    returns the sequence's error when the installer refuses the host (the node keeps running;
-    the text is the installer's pre-flight error, UNVERIFIED as the sequence reports it)."""
+    """(*Server).Upgrade: checks, install + reboot; the sequence error (UNVERIFIED text) if the installer refuses."""
     with st.locked(tcl.world_dir()) as state:
         node = state[address]
         _validate_etcd(state, node, flags)
