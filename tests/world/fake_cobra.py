@@ -22,7 +22,8 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class Flag:
-    """One flag: kind is string|bool|slice|duration|int|choice."""
+    """One flag: kind is string|bool|slice|array|duration|int|choice|enum. `deprecated` is
+    MarkDeprecated's message (the flag is hidden and using it prints a notice)."""
 
     name: str
     short: str = ""
@@ -31,15 +32,18 @@ class Flag:
     help: str = ""
     choices: tuple = ()
     hidden: bool = False
+    deprecated: str = ""
 
 
 @dataclass
 class Parsed:
-    """Parse result: flag values by name, positionals, and the names explicitly set."""
+    """Parse result: flag values by name, positionals, the names explicitly set, and pflag's
+    deprecation notices (cobra prints them to stderr when parsing succeeded)."""
 
     values: dict
     args: list
     changed: set = field(default_factory=set)
+    notices: list = field(default_factory=list)
 
     def __getitem__(self, name):
         """Return the value of flag `name`."""
@@ -107,20 +111,26 @@ def _convert(flag: Flag, raw: str):
             return int(raw)
         if flag.kind == "choice" and raw not in flag.choices:
             raise ValueError("possible options are: " + ", ".join(sorted(flag.choices)))
+        if flag.kind == "enum":
+            if raw.lower() not in flag.choices:
+                raise ValueError(f"must be one of [{' '.join(sorted(flag.choices))}]")  # pkg/flags protoEnumValue.Set
+            return raw.lower()
         return raw
     except ValueError as exc:
         raise UsageError(f'invalid argument "{raw}" for "{_flag_label(flag)}" flag: {exc}') from None
 
 
 def _set(parsed: Parsed, flag: Flag, raw: str) -> None:
-    """Store a value, appending for slices (pflag StringSlice semantics)."""
+    """Store a value, appending for slices/arrays (pflag StringSlice/StringArray semantics)."""
     value = _convert(flag, raw)
-    if flag.kind == "slice":
-        items = [v for v in raw.split(",")] if raw else []
+    if flag.kind in ("slice", "array"):
+        items = ([v for v in raw.split(",")] if raw else []) if flag.kind == "slice" else [raw]
         old = parsed.values[flag.name] if flag.name in parsed.changed else []
         value = list(old) + items
     parsed.values[flag.name] = value
     parsed.changed.add(flag.name)
+    if flag.deprecated:
+        parsed.notices.append(f"Flag --{flag.name} has been deprecated, {flag.deprecated}\n")  # pflag flag.go Set()
 
 
 def _long(parsed: Parsed, by_name: dict, token: str, rest: list) -> None:
@@ -164,7 +174,7 @@ def _short(parsed: Parsed, by_short: dict, token: str, rest: list) -> None:
 
 def parse(flags: list[Flag], argv: list[str]) -> Parsed:
     """Parse argv (interspersed flags and positionals) against `flags`."""
-    parsed = Parsed(values={f.name: (list(f.default) if f.kind == "slice" and f.default else f.default)
+    parsed = Parsed(values={f.name: (list(f.default) if f.kind in ("slice", "array") and f.default else f.default)
                             for f in flags}, args=[])
     by_name = {f.name: f for f in flags}
     by_short = {f.short: f for f in flags if f.short}
@@ -187,11 +197,11 @@ def flag_usages(flags: list[Flag]) -> str:
     """Render a pflag-like flag listing."""
     rows = []
     for f in flags:
-        if f.hidden:
+        if f.hidden or f.deprecated:
             continue
         head = f"  -{f.short}, --{f.name}" if f.short else f"      --{f.name}"
-        typ = {"string": " string", "slice": " strings", "duration": " duration",
-               "int": " int", "choice": " " + ", ".join(sorted(f.choices))}.get(f.kind, "")
+        typ = {"string": " string", "slice": " strings", "array": " stringArray", "duration": " duration",
+               "int": " int", "enum": " string", "choice": " " + ", ".join(sorted(f.choices))}.get(f.kind, "")
         rows.append((head + typ, f.help))
     width = max((len(r[0]) for r in rows), default=0) + 3
     return "\n".join(f"{left.ljust(width)}{text}".rstrip() for left, text in rows)

@@ -1,57 +1,81 @@
-"""The fake talosctl's "network": which node answers, over which TLS, with which error text.
+"""The fake talosctl's client side: errors as talosctl prints them, and the "network" (which node
+answers, through which endpoint, with which gRPC error).
 
-Error strings (each cited):
-- UNREACHABLE: siderolabs/talos#10880 ("error applying new configuration: rpc error: code = Unavailable
-  desc = connection error: desc = \"transport: Error while dialing: dial tcp <ip>:50000: connect: no
-  route to host\"").
+Error texts (each cited):
+- UNREACHABLE: siderolabs/talos#10880 (grpc-go's dial error for a machine that is off).
+- REFUSED: the same dial error while a machine reboots (its apid port is closed): #3352.
 - UNKNOWN_CA: siderolabs/talos#9241, #8442 (authenticated call to a maintenance node, or a
   talosconfig whose CA is not the node's).
-- CERT_REQUIRED: FIELD-NOTES (--insecure against a configured node: apid requires a client certificate;
-  Go >= 1.21 clients get the TLS 1.3 alert on the first read, grpc-go wraps it as
-  "error reading server preface").
-- NO_ENDPOINTS: siderolabs/talos#10697 ("error constructing client: failed to determine endpoints").
-- NO_NODES: cmd/talosctl/cmd/talos/root.go WithClient().
-- MULTI_NODE: cmd/talosctl/pkg/talos/helpers FailIfMultiNodes().
+- CERT_REQUIRED: FIELD-NOTES (--insecure against a configured node: apid requires a client
+  certificate; grpc-go reports the TLS 1.3 alert as "error reading server preface").
+- NO_NODES: cmd/talosctl/pkg/talos/global/client.go getNodes().
+- MULTI_NODE: cmd/talosctl/pkg/talos/helpers/checks.go FailIfMultiNodes().
+Aggregation: apid (internal/app/apid/pkg/backend/apid.go BuildError) puts each failed node's
+error in the reply metadata with the target as given in -n; pkg/machinery/client/reply.go
+FilterMessages joins them as NodeError "<node>: <error>" with hashicorp/go-multierror v1.1.1.
 """
 from __future__ import annotations
 
 import os
+import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-from tests.world import talos_config as tc
 from tests.world import talos_state as st
 
 UNREACHABLE = ('rpc error: code = Unavailable desc = connection error: desc = "transport: Error while '
                'dialing: dial tcp {addr}:50000: connect: no route to host"')
+REFUSED = ('rpc error: code = Unavailable desc = connection error: desc = "transport: Error while '
+           'dialing: dial tcp {addr}:50000: connect: connection refused"')
 UNKNOWN_CA = ('rpc error: code = Unavailable desc = connection error: desc = "transport: authentication '
               'handshake failed: tls: failed to verify certificate: x509: certificate signed by unknown '
               'authority"')
 CERT_REQUIRED = ('rpc error: code = Unavailable desc = connection error: desc = "error reading server '
                  'preface: remote error: tls: certificate required"')
-NO_ENDPOINTS = "error constructing client: failed to determine endpoints"
 NO_NODES = ("nodes are not set for the command: please use `--nodes` flag or configuration file to set "
             "the nodes to run the command against")
 MULTI_NODE = 'command "{command}" is not supported with multiple nodes'
+NOT_AUTHORIZED = ("PermissionDenied", "not authorized")  # pkg/grpc/middleware/authz/authorizer.go ErrNotAuthorized
 
 
 class CliError(Exception):
-    """A command failure: printed to stderr (with the usage when `usage`), exit 1."""
+    """A failure printed by root.go Execute (exit 1); `suppressed`: common.SuppressErrors (tracker)."""
 
-    def __init__(self, message: str, usage: bool = False):
-        """Keep the message and whether the usage follows it."""
+    def __init__(self, message: str, suppressed: bool = False):
+        """Keep the message and whether Execute stays silent."""
         super().__init__(message)
-        self.usage = usage
+        self.suppressed = suppressed
 
 
 class RpcError(Exception):
-    """A per-node gRPC failure ("rpc error: code = X desc = Y")."""
+    """A gRPC status error: str() is grpc-go's "rpc error: code = X desc = Y"."""
+
+    def __init__(self, code: str, desc: str):
+        """Keep the status code and description."""
+        super().__init__(f"rpc error: code = {code} desc = {desc}")
+        self.code, self.desc = code, desc
 
 
 def rpc(code: str, desc: str) -> RpcError:
-    """Build an RpcError in grpc-go's status text format."""
-    return RpcError(f"rpc error: code = {code} desc = {desc}")
+    """A status error (plain Go errors returned by a handler arrive with code Unknown)."""
+    return RpcError(code, desc)
+
+
+def dial_error(template: str, addr: str) -> RpcError:
+    """One of the Unavailable dial errors above, for `addr`."""
+    return RpcError("Unavailable", template.format(addr=addr).split("desc = ", 1)[1])
+
+
+def multierror(errors: list[str]) -> str:
+    """hashicorp/go-multierror v1.1.1 format.go ListFormatFunc."""
+    if len(errors) == 1:
+        return f"1 error occurred:\n\t* {errors[0]}\n\n"
+    return f"{len(errors)} errors occurred:\n\t" + "\n\t".join(f"* {e}" for e in errors) + "\n\n"
+
+
+def warn(text: str) -> None:
+    """pkg/cli/output.go Warning("%s", err): the format gets the newline, so one follows the text."""
+    sys.stderr.write("WARNING: " + text + "\n")
 
 
 def world_dir() -> Path:
@@ -70,104 +94,43 @@ def host_of(endpoint: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
-@dataclass
-class Session:
-    """An authenticated client: talosconfig context, endpoints and target nodes."""
-
-    config: tc.TalosConfig
-    endpoints: list
-    nodes: list
-
-
-def default_talosconfig() -> str:
-    """$TALOSCONFIG or ~/.talos/config (pkg/machinery/client/config GetDefaultPath)."""
-    return os.environ.get("TALOSCONFIG") or str(Path.home() / ".talos" / "config")
-
-
-def open_session(flags, need_nodes: bool = True) -> Session:
-    """Load the talosconfig and resolve endpoints/nodes like WithClient/WithClientNoNodes."""
-    try:
-        config = tc.load_talosconfig(flags["talosconfig"] or default_talosconfig(), flags["context"])
-    except tc.ConfigError as exc:
-        raise CliError(str(exc)) from None
-    endpoints = flags["endpoints"] or config.endpoints
-    if not endpoints:
-        raise CliError(NO_ENDPOINTS)
-    nodes = flags["nodes"] or config.nodes
-    if need_nodes and not nodes:
-        raise CliError(NO_NODES)
-    return Session(config=config, endpoints=[host_of(e) for e in endpoints], nodes=[host_of(n) for n in nodes])
-
-
 def snapshot(world: Path) -> dict:
     """A refreshed copy of the whole world state (the lock is released on return)."""
     with st.locked(world) as state:
         return {k: dict(v) for k, v in state.items()}
 
 
-def _dial(state: dict, addr: str) -> dict:
-    """Reach a machine's apid port: unknown or unreachable -> no route; hang_seconds -> delay."""
-    node = state.get(addr)
+def dial(state: dict, addr: str) -> dict:
+    """Reach a machine's port 50000: unknown/off -> no route, rebooting -> refused; hang_seconds delays."""
+    node = state.get(host_of(addr))
     if node is None or node.get("unreachable"):
-        raise RpcError(UNREACHABLE.format(addr=addr))
+        raise dial_error(UNREACHABLE, host_of(addr))
+    if st.is_rebooting(node):
+        raise dial_error(REFUSED, host_of(addr))
     if node.get("hang_seconds"):
         time.sleep(float(node["hang_seconds"]))
     return node
 
 
-def _first_endpoint(state: dict, session: Session) -> dict:
-    """The first endpoint that answers (the gRPC client fails over between endpoints)."""
-    for host in session.endpoints:
-        node = state.get(host)
-        if node is not None and not node.get("unreachable"):
-            return _dial(state, host)
-    return _dial(state, session.endpoints[0])  # raises "no route to host"
-
-
-def connect(state: dict, session: Session, addr: str) -> dict:
-    """Authenticated call to `addr` through an endpoint (apid proxies to other nodes)."""
-    endpoint = _first_endpoint(state, session)
-    if endpoint["stage"] == "maintenance":
-        raise RpcError(UNKNOWN_CA)
-    if endpoint["machine_ca_sha256"] and endpoint["machine_ca_sha256"] != session.config.ca_sha256:
-        raise RpcError(UNKNOWN_CA)
-    if addr == endpoint["address"]:
-        return endpoint
-    target = _dial(state, addr)
-    if target["stage"] == "maintenance" or target["machine_ca_sha256"] != endpoint["machine_ca_sha256"]:
-        raise RpcError(UNKNOWN_CA)
-    return target
-
-
-def connect_insecure(state: dict, addr: str) -> dict:
-    """Maintenance-API call (--insecure, no client certificate) straight to `addr`."""
-    node = _dial(state, addr)
+def maintenance(state: dict, addr: str) -> dict:
+    """A maintenance-API call (--insecure, no client certificate) straight to `addr`."""
+    node = dial(state, addr)
     if node["stage"] != "maintenance":
-        raise RpcError(CERT_REQUIRED)
+        raise RpcError("Unavailable", CERT_REQUIRED.split("desc = ", 1)[1])
     return node
 
 
-def join_node_errors(errors: list[tuple[str, str]], multi: bool) -> str:
-    """Single node: the plain error; several: go-multierror with "node: error" entries."""
-    if not multi and len(errors) == 1:
-        return errors[0][1]
-    return tc.multierror([f"{node}: {msg}" for node, msg in errors]).rstrip("\n")
-
-
-def fail_if_multi_nodes(session: Session, command: str) -> None:
-    """helpers.FailIfMultiNodes."""
-    if len(session.nodes) > 1:
+def fail_if_multi_nodes(nodes: list[str], command: str) -> None:
+    """helpers.FailIfMultiNodes (only when the nodes metadata has more than one entry)."""
+    if len(nodes) > 1:
         raise CliError(MULTI_NODE.format(command=command))
 
 
 def tabwrite(rows: list[list[str]]) -> str:
-    """text/tabwriter with minwidth 0, padding 3, the last column unpadded."""
-    widths = {}
+    """text/tabwriter.NewWriter(w, 0, 0, 3, ' ', 0): cells padded by 3, the last cell unpadded."""
+    widths: dict[int, int] = {}
     for row in rows:
         for i, cell in enumerate(row[:-1]):
             widths[i] = max(widths.get(i, 0), len(cell))
-    lines = []
-    for row in rows:
-        cells = [cell.ljust(widths[i] + 3) for i, cell in enumerate(row[:-1])] + row[-1:]
-        lines.append("".join(cells))
-    return "".join(line + "\n" for line in lines)
+    return "".join("".join(c.ljust(widths[i] + 3) for i, c in enumerate(r[:-1])) + "".join(r[-1:]) + "\n"
+                   for r in rows)

@@ -12,7 +12,6 @@ import sys
 import time
 
 from tests.world import talos_client as tcl
-from tests.world import talos_config as tc
 from tests.world import talos_kube as tk
 from tests.world import talos_state as st
 
@@ -21,7 +20,7 @@ SKIP = object()
 
 def _per_node(errors: list[tuple[str, str]]) -> str | None:
     """Combine per-node failures like the checks do (go-multierror)."""
-    return tc.multierror([f"{n}: {m}" for n, m in errors]).rstrip("\n") if errors else None
+    return tcl.multierror([f"{n}: {m}" for n, m in errors]).rstrip("\n") if errors else None
 
 
 def _reach(state: dict, addrs: list[str]) -> list[tuple[str, str]]:

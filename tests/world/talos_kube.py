@@ -18,8 +18,10 @@ from pathlib import Path
 
 import yaml
 
+from tests.world import talos_resources as res
+from tests.world import talos_state as st
+
 APISERVER_FILE = "apiserver.json"
-KUBELET_VERSION = "v1.34.1"
 # Without a CNI a kubelet reports NotReady with this message (kubelet's runtime network check).
 NOT_READY_MESSAGE = ("container runtime network not ready: NetworkReady=false "
                      "reason:NetworkPluginNotReady message:Network plugin returns error: "
@@ -151,6 +153,11 @@ def write_file(path: Path, text: str, mode: int) -> None:
         handle.write(text)
 
 
+def kubelet_version(node: dict) -> str:
+    """The kubelet's version: the tag of its image (machine.kubelet.image or Talos' default)."""
+    return "v" + res.component_images(node)["kubelet"].rsplit(":v", 1)[-1].split("@")[0]
+
+
 def node_object(node: dict) -> dict:
     """The Node a kubelet registers for this machine (NotReady until a CNI runs)."""
     name, now = node["hostname"], time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -168,14 +175,15 @@ def node_object(node: dict) -> dict:
                 "addresses": [{"type": "InternalIP", "address": node["address"]},
                               {"type": "Hostname", "address": name}],
                 "conditions": [condition],
-                "nodeInfo": {"kubeletVersion": KUBELET_VERSION, "architecture": "amd64",
+                "nodeInfo": {"kubeletVersion": kubelet_version(node), "architecture": "amd64",
                              "operatingSystem": "linux",
                              "osImage": f"Talos ({node.get('talos_version', 'v1.13.9')})",
                              "containerRuntimeVersion": "containerd://2.1.5",
                              "kernelVersion": "6.12.57-talos"}}}
 
 
-def api_request(api: dict, method: str, path: str, body: dict | None = None, timeout: float = 10.0):
+def api_request(api: dict, method: str, path: str, body: dict | None = None, timeout: float = 10.0,
+                content_type: str = "application/json"):
     """The world's one HTTP call to the fake API server: return (status, parsed JSON body)."""
     ctx = None
     if api["url"].startswith("https://"):
@@ -184,7 +192,7 @@ def api_request(api: dict, method: str, path: str, body: dict | None = None, tim
             ctx.load_cert_chain(api["client_cert"], api.get("client_key"))
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(api["url"].rstrip("/") + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json", "Accept": "application/json"})
+                                 headers={"Content-Type": content_type, "Accept": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=timeout, context=ctx) as resp:
             return resp.status, json.loads(resp.read() or b"{}")
@@ -197,11 +205,15 @@ def api_request(api: dict, method: str, path: str, body: dict | None = None, tim
 
 
 def register_nodes(api: dict, nodes: list[dict]) -> None:
-    """POST every node; 409 AlreadyExists is fine. Raise RuntimeError on anything else."""
+    """POST each Node (409 is fine, else RuntimeError), then its addresses/nodeInfo to /status like a kubelet."""
     for node in nodes:
-        status, body = api_request(api, "POST", "/api/v1/nodes", node_object(node))
+        body = node_object(node)
+        status, reply = api_request(api, "POST", "/api/v1/nodes", body)
         if status not in (200, 201, 202, 409):
-            raise RuntimeError(f"registering node {node['hostname']}: HTTP {status}: {body.get('message', body)}")
+            raise RuntimeError(f"registering node {node['hostname']}: HTTP {status}: {reply.get('message', reply)}")
+        facts = {k: body["status"][k] for k in ("addresses", "nodeInfo")}
+        api_request(api, "PATCH", f"/api/v1/nodes/{node['hostname']}/status", {"status": facts},
+                    content_type="application/merge-patch+json")
 
 
 def list_nodes(api: dict) -> list[dict]:
@@ -210,3 +222,19 @@ def list_nodes(api: dict) -> list[dict]:
     if status != 200:
         raise RuntimeError(f"listing nodes: HTTP {status}: {body.get('message', body)}")
     return body.get("items") or []
+
+
+def kubelet_joins(world: Path, address: str) -> None:
+    """World convention: a configured node of a bootstrapped cluster registers its Node (best effort)."""
+    with st.locked(world) as state:
+        node = dict(state[address])
+        bootstrapped = st.etcd_exists(state, node["cluster_name"])
+    api = apiserver_info(world)
+    if api is None or not bootstrapped:
+        return
+    try:
+        register_nodes(api, [node])
+    except (OSError, RuntimeError):
+        return
+    with st.locked(world) as live:
+        live[address]["k8s_registered"] = True
