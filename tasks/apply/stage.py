@@ -59,25 +59,26 @@ def recorded(stage: Stage) -> dict[str, str] | None:
         return None
 
 
-def record(stage: Stage) -> None:
-    """Remember the inputs a stage succeeded with (names and hashes only, nothing secret)."""
-    write_if_changed(paths.stage_record(stage.name), json.dumps(digest(stage), indent=1, sort_keys=True))
+def record(stage: Stage, inputs: dict[str, str]) -> None:
+    """Remember the inputs a stage succeeded with (names and hashes only, nothing secret): the digests
+    taken before it worked, so a file edited meanwhile counts as changed on the next run."""
+    write_if_changed(paths.stage_record(stage.name), json.dumps(inputs, indent=1, sort_keys=True))
 
 
-def changed_inputs(stage: Stage) -> list[str]:
+def changed_inputs(stage: Stage, now: dict[str, str] | None = None) -> list[str]:
     """Input files that differ from the last success (all of them if there was none)."""
-    before, now = recorded(stage), digest(stage)
-    if before is None:
+    before, now = recorded(stage), now or digest(stage)
+    if not isinstance(before, dict):
         return ["no record of a previous success"]
     return [f"{name} changed" for name in sorted(now) if before.get(name) != now[name]]
 
 
-def decide(stage: Stage, facts: Facts) -> Decision:
+def decide(stage: Stage, facts: Facts, inputs: dict[str, str] | None = None) -> Decision:
     """Run when the inputs changed since the last success or the cluster does not show it done."""
     done, why = _safe_done(stage, facts)
     if done is None:            # handed off (e.g. Flux owns the release now): local inputs no longer apply
         return Decision(False, (why,))
-    changed = changed_inputs(stage)
+    changed = changed_inputs(stage, inputs)
     reasons = ([] if done else [why]) + changed
     return Decision(bool(reasons), tuple(reasons) or (why,))
 
@@ -93,10 +94,11 @@ def _safe_done(stage: Stage, facts: Facts) -> tuple[bool, str]:
 def run_stage(stage: Stage, facts: Facts) -> str | None:
     """The doit action: do the difference, or say why there is nothing to do."""
     started = time.monotonic()
-    decision = decide(stage, facts)
+    inputs = digest(stage)
+    decision = decide(stage, facts, inputs)
     if not decision.run:
         report.say(f"{stage.name}: nothing to do ({'; '.join(decision.reasons)})")
-        record(stage)
+        record(stage, inputs)
         return None
     report.say(f"{stage.name}: {'; '.join(decision.reasons)}")
     error = stage.apply(facts)
@@ -104,5 +106,5 @@ def run_stage(stage: Stage, facts: Facts) -> str | None:
     report.event("stage", name=stage.name, ok=error is None, seconds=round(time.monotonic() - started, 3))
     if error:
         return error
-    record(stage)
+    record(stage, inputs)
     return None

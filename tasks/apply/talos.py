@@ -2,11 +2,13 @@
 only read; actions apply only the difference and return an error message or None."""
 from __future__ import annotations
 
+import json
 import time
 
 from .. import paths, report, tools
 from ..facts import Facts
-from ..facts.talos import json_stream
+from ..facts.talos import config_digest, json_stream
+from ..files import write_if_changed
 from ..settings.model import Node
 from ..tools import op
 from ..tools.outcomes import reports_no_changes
@@ -14,12 +16,40 @@ from .api import api, expect_new_cluster
 from .waits import deadline, wait_until
 
 
+APPLIED = paths.STATE / "talos-applied.json"     # node -> digest of the config this tool last gave it
+
+
+def applied_config(node: Node) -> str | None:
+    """The digest of the config this tool last applied to (or found running on) a node."""
+    try:
+        found = json.loads(APPLIED.read_text())
+    except (OSError, ValueError):
+        return None
+    return found.get(node.name) if isinstance(found, dict) else None
+
+
+def remember_applied(node: Node, digest: str) -> None:
+    """Record what the node runs now (digests only: the config holds secrets)."""
+    try:
+        found = json.loads(APPLIED.read_text())
+    except (OSError, ValueError):
+        found = {}
+    found = found if isinstance(found, dict) else {}
+    write_if_changed(APPLIED, json.dumps({**found, node.name: digest}, indent=1, sort_keys=True) + "\n")
+
+
 def node_configured(facts: Facts, node: Node) -> tuple[bool, str]:
-    """A node is done when its authenticated API answers (it left maintenance mode)."""
+    """A node is done when its authenticated API answers (it left maintenance mode) with the config
+    this tool gave it: another config there (applied by hand, or a run that lost the race with an
+    edit) is not done."""
     fact = facts.talos_nodes()[node.address]
-    if fact.state == "configured":
-        return True, f"{node.name} ({node.address}) is configured"
-    return False, f"{node.name} ({node.address}) is {fact.state}" + (f": {fact.reason}" if fact.reason else "")
+    where = f"{node.name} ({node.address})"
+    if fact.state != "configured":
+        return False, f"{where} is {fact.state}" + (f": {fact.reason}" if fact.reason else "")
+    applied = applied_config(node)
+    if applied is not None and fact.config_digest != applied:
+        return False, f"{where} runs another machine config than the one this tool applied"
+    return True, f"{where} is configured"
 
 
 def apply_node(facts: Facts, node: Node) -> str | None:
@@ -38,6 +68,7 @@ def apply_node(facts: Facts, node: Node) -> str | None:
                                          stdin=config, timeout=120)
         if not result.ok:
             return f"talosctl apply-config --insecure on {node.name}: {result.message()}"
+        remember_applied(node, config_digest(config))
         return wait_until(f"{node.name} to leave maintenance mode", deadline("node", 600),
                           lambda: node_configured(facts, node), facts)
     return _apply_authenticated(facts, node, config)
@@ -65,11 +96,18 @@ def _apply_authenticated(facts: Facts, node: Node, config: str) -> str | None:
     check = tools.talosctl([*args, "--dry-run"], talosconfig, stdin=config, timeout=120)
     if not check.ok:
         return f"talosctl apply-config --dry-run on {node.name}: {check.message()}"
-    if reports_no_changes(check.stdout):
+    if reports_no_changes(check.stderr):       # talosctl prints the dry-run summary on stderr (helpers/mode.go)
         report.say(f"node-{node.name}: the node already runs this config")
+        remember_applied(node, facts.talos_nodes()[node.address].config_digest)
         return None
     result = tools.talosctl(args, talosconfig, stdin=config, timeout=120)
-    return None if result.ok else f"talosctl apply-config on {node.name}: {result.message()}"
+    if not result.ok:
+        return f"talosctl apply-config on {node.name}: {result.message()}"
+    remember_applied(node, config_digest(config))
+    # A change Talos cannot apply in place reboots the node ("Applied configuration with a reboot",
+    # v1alpha1_server.go ApplyConfiguration): wait until it answers again with this config.
+    return wait_until(f"{node.name} to run its new config", deadline("node", 600),
+                      lambda: node_configured(facts, node), facts, interval=2.0)
 
 
 def etcd_done(facts: Facts) -> tuple[bool, str]:

@@ -1,10 +1,12 @@
-"""Talos facts: each node's state from one authenticated `talosctl get machinestatus` across every
-node, and etcd's state from one `talosctl service etcd` across the control planes. Query and
-parse only; the stages decide what the facts mean for them."""
+"""Talos facts: each node's state and the digest of the config it runs, from one authenticated
+`talosctl get machineconfig v1alpha1` across every node (the spec is the applied config, byte for
+byte: Talos keeps the bytes it was given), and etcd's state from one `talosctl service etcd`. Query
+and parse only; the stages decide what the facts mean for them."""
 from __future__ import annotations
 
+import hashlib
 import json
-import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .. import tools
@@ -19,26 +21,48 @@ class NodeFact:
     address: str
     state: str
     reason: str = ""
+    config_digest: str = ""        # sha256 of the machine config the node runs (configured nodes)
+
+
+def config_digest(config: str | bytes) -> str:
+    """How a machine config is remembered: its sha256 (the config itself holds secrets)."""
+    return "sha256:" + hashlib.sha256(config if isinstance(config, bytes) else config.encode()).hexdigest()
+
+
+def _machineconfig(talosconfig: str, addresses: list[str]) -> tuple[dict[str, NodeFact], tools.Result]:
+    """The configured nodes among addresses, from one `get machineconfig v1alpha1`."""
+    result = tools.talosctl(["get", "machineconfig", "v1alpha1", "-n", ",".join(addresses), "-o", "json"],
+                            talosconfig, timeout=60)
+    found = {}
+    for item in json_stream(result.stdout):
+        if item.get("node") in addresses and isinstance(item.get("spec"), str):
+            found[item["node"]] = NodeFact(item["node"], "configured", config_digest=config_digest(item["spec"]))
+    return found, result
+
+
+def _one_node(talosconfig: str, address: str) -> NodeFact:
+    """A node the batched query did not answer for, asked alone: its own error tells why. (A `get`
+    across nodes resolves the resource on the first node and reports other nodes' errors without
+    their address, so only a single-node call names the cause; cmd/talosctl/cmd/talos/get.go.)"""
+    found, result = _machineconfig(talosconfig, [address])
+    if address in found:
+        return found[address]
+    message = result.message()
+    # Only a hint: an insecure apply still needs the node itself to confirm maintenance mode.
+    return NodeFact(address, "maintenance" if classify_text(message) == "tls" else "unreachable", message.strip())
 
 
 def query_nodes(cluster: Cluster, talosconfig: str | None, why_not: str) -> dict[str, NodeFact]:
-    """Every node's state; `unknown` for all of them when there is no client config."""
+    """Every node's state: one call when all nodes answer, one more per node that did not."""
     addresses = [n.address for n in cluster.nodes]
     if talosconfig is None:
         return {a: NodeFact(a, "unknown", f"talosconfig: {why_not}") for a in addresses}
-    result = tools.talosctl(["get", "machinestatus", "-n", ",".join(addresses), "-o", "json"], talosconfig,
-                            timeout=60)
-    answered = {item.get("node") for item in json_stream(result.stdout)}
-    facts = {}
-    for address in addresses:
-        if address in answered:
-            facts[address] = NodeFact(address, "configured")
-            continue
-        line = _node_error(result, address, len(addresses))
-        # Only a hint: an insecure apply still needs the node itself to confirm maintenance mode.
-        state = "maintenance" if classify_text(line) == "tls" else "unreachable"
-        facts[address] = NodeFact(address, state, line.strip())
-    return facts
+    found, _ = _machineconfig(talosconfig, addresses)
+    missing = [a for a in addresses if a not in found]
+    if missing:
+        with ThreadPoolExecutor(max_workers=min(8, len(missing))) as pool:
+            found.update(zip(missing, pool.map(lambda a: _one_node(talosconfig, a), missing)))
+    return {a: found[a] for a in addresses}
 
 
 def query_etcd(cluster: Cluster, talosconfig: str | None, why_not: str) -> tuple[bool, str]:
@@ -54,14 +78,6 @@ def query_etcd(cluster: Cluster, talosconfig: str | None, why_not: str) -> tuple
         return True, f"etcd runs on {', '.join(running)}"
     seen = ", ".join(f"{a} {states[a]}" for a in nodes if a in states) or result.message()
     return False, f"etcd runs on no control-plane node ({seen})"
-
-
-def _node_error(result: tools.Result, address: str, count: int) -> str:
-    """The error talosctl printed for one node (` * <address>: ...` when several were asked)."""
-    if count == 1:
-        return result.message()
-    pattern = re.compile(rf"^\s*\*?\s*{re.escape(address)}:\s")
-    return next((ln for ln in result.stderr.splitlines() if pattern.match(ln)), result.message())
 
 
 def service_states(text: str) -> dict[str, str]:

@@ -2,7 +2,7 @@
 
 Binaries come from PATH or an environment override (TALOSCTL, KUBECTL, HELM, HELMFILE, OP).
 kubectl, helm and helmfile only ever see the tool's own build/kubeconfig; talosctl gets its
-client config through a pipe (it holds key material resolved by `op inject`). Every call has a
+client config as an in-memory file (it holds key material resolved by `op inject`). Every call has a
 deadline; failures come back as values, never as exceptions."""
 from __future__ import annotations
 
@@ -123,16 +123,15 @@ def helmfile(args: list[str], **kw) -> Result:
 
 
 def talosctl(args: list[str], talosconfig: str, **kw) -> Result:
-    """talosctl with its client config handed over through a pipe (never written to disk)."""
-    read_end, write_end = os.pipe()
+    """talosctl with its client config in an anonymous in-memory file (memfd: never on disk), passed
+    as /dev/fd/N: every open of it reads the whole config again, which `upgrade` and `reboot --drain`
+    need (they open --talosconfig more than once; a pipe would give them EOF)."""
+    fd = os.memfd_create("talosconfig", os.MFD_CLOEXEC)
     try:
-        os.write(write_end, talosconfig.encode())   # fits the pipe buffer: a few KB
+        os.write(fd, talosconfig.encode())
+        return run("talosctl", ["--talosconfig", f"/dev/fd/{fd}", *args], pass_fds=(fd,), **kw)
     finally:
-        os.close(write_end)
-    try:
-        return run("talosctl", ["--talosconfig", f"/dev/fd/{read_end}", *args], pass_fds=(read_end,), **kw)
-    finally:
-        os.close(read_end)
+        os.close(fd)
 
 
 def talosctl_insecure(args: list[str], **kw) -> Result:

@@ -28,7 +28,7 @@ def test_never_succeeded_means_run(stage_factory):
 def test_recorded_and_done_means_up_to_date_with_the_cluster_reason(stage_factory):
     make, _ = stage_factory
     stage = make(lambda f: (True, "release x deployed"))
-    stages.record(stage)
+    stages.record(stage, stages.digest(stage))
     decision = stages.decide(stage, facts=None)
     assert not decision.run and str(decision) == "up to date: release x deployed"
 
@@ -36,7 +36,7 @@ def test_recorded_and_done_means_up_to_date_with_the_cluster_reason(stage_factor
 def test_cluster_not_done_or_input_changed_means_run_with_both_reasons(stage_factory):
     make, source = stage_factory
     stage = make(lambda f: (False, "release x is pending-upgrade"))
-    stages.record(stage)
+    stages.record(stage, stages.digest(stage))
     source.write_text("a: 2\n")
     decision = stages.decide(stage, facts=None)
     assert decision.run
@@ -47,7 +47,7 @@ def test_a_probe_that_raises_answers_not_done(stage_factory):
     """A fact check that blows up never reaches doit: it is 'not done', with the reason."""
     make, _ = stage_factory
     stage = make(lambda f: 1 / 0)
-    stages.record(stage)
+    stages.record(stage, stages.digest(stage))
     decision = stages.decide(stage, facts=None)
     assert decision.run and "could not tell (ZeroDivisionError" in decision.reasons[0]
 

@@ -28,12 +28,15 @@ def test_tools_never_see_the_ambient_cluster(tmp_path, monkeypatch):
     assert kubeconfig == str(paths.KUBECONFIG) and talosconfig == "" and context == "" and token == ""
     assert args.startswith(f"--kubeconfig {paths.KUBECONFIG} get ns")
 
-def test_talosctl_gets_its_config_through_a_pipe(tmp_path, monkeypatch):
-    """The client config reaches talosctl as /dev/fd/N, never as a file on disk."""
-    monkeypatch.setenv("TALOSCTL", executable(tmp_path, "talosctl", 'echo "$2"; cat "$2"'))
+def test_talosctl_gets_its_config_as_an_in_memory_file_it_can_read_twice(tmp_path, monkeypatch):
+    """The client config reaches talosctl as /dev/fd/N of a memfd, never as a file on disk, and every
+    open reads it whole (talosctl upgrade opens it more than once)."""
+    monkeypatch.setenv("TALOSCTL", executable(tmp_path, "talosctl", 'echo "$2"; cat "$2"; cat "$2"; '
+                                                                    'readlink "$2"'))
     result = tools.talosctl(["version"], "context: home\n")
-    path, content = result.stdout.split("\n", 1)
-    assert path.startswith("/dev/fd/") and content == "context: home\n"
+    path, first, second, target = result.stdout.split("\n", 3)
+    assert path.startswith("/dev/fd/") and first == second == "context: home"
+    assert target.startswith("/memfd:talosconfig")
 
 def test_a_command_that_cannot_start_is_a_result_not_an_exception(tmp_path, monkeypatch):
     """A directory or a file that is not executable: exit 126 with the reason, nothing raised."""
