@@ -8,6 +8,9 @@
 """
 from tasks.commands.bootstrap import task_plan, task_stages, task_trust_cluster  # noqa: F401
 from tasks.commands.render import task_check, task_render  # noqa: F401
+from tasks.commands.state import guard_doit_state
+
+guard_doit_state()          # before doit reads .doit.db: an unusable one is moved aside
 
 DOIT_CONFIG = {
     "default_tasks": ["render"],

@@ -33,14 +33,14 @@ TALOSCONFIG = BUILD / "talos" / "talosconfig.yaml"     # op:// references only
 RENDERED_CRDS_HELMFILE = BUILD / "helmfile" / "00-crds.yaml"
 RENDERED_APPS_HELMFILE = BUILD / "helmfile" / "01-apps.yaml"
 KUBECONFIG = BUILD / "kubeconfig"                       # the admin kubeconfig: holds a client key (0600)
-RAW_KUBECONFIG = BUILD / ".talos-kubeconfig"            # talosctl's download, removed once rewritten
 IDENTITY = BUILD / "cluster-identity"                   # kube-system uid of the cluster this tool built
 STATE = BUILD / "state"                                 # per-stage digests of the inputs it succeeded with
 LOCK = BUILD / ".bootstrap.lock"                        # one run at a time
 EVENTS = BUILD / "events.jsonl"                         # the structured event log
 CRDS = BUILD / "crds.yaml"                              # the CRDs seeded in step 3
 SEEDED_CRDS = BUILD / "seeded-crds.json"                # their names, for a cheap done check
-API_KINDS = BUILD / "api-kinds.json"                    # watched custom resources served last time (a hint)
+API_KINDS = BUILD / "api-kinds.json"                    # kinds the one kubectl get asked for last time (a hint)
+RENDERED_RECORD = BUILD / "rendered.json"               # sha256 of every artifact `doit render` wrote
 SCHEMA_CACHE = ROOT / ".cache" / "schemas"              # fetched upstream schemas (default)
 
 
@@ -62,6 +62,21 @@ def release_values(release: str) -> Path:
 def stage_record(stage: str) -> Path:
     """The input digests a stage last succeeded with."""
     return STATE / f"{stage}.json"
+
+
+def unsafe_build() -> str | None:
+    """Why build/ may not be written, if it may not: it, or a folder the tool writes in it, is a
+    symbolic link (writes and deletions would land outside the checkout)."""
+    for folder in (BUILD, STATE, *(BUILD / d for d in RENDERED_DIRS)):
+        if folder.is_symlink():
+            return (f"{rel(folder)} is a symbolic link (to {os.readlink(folder)}): the tool writes only into a "
+                    f"real folder inside the checkout; replace the link with a folder")
+    return None
+
+
+def inside_build(path: Path | str) -> bool:
+    """Whether a path names a place inside build/ (no `..` escapes it)."""
+    return os.path.normpath(str(path)).startswith(str(BUILD) + os.sep)
 
 
 def rel(path: Path | str) -> str:

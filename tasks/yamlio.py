@@ -89,11 +89,46 @@ def _index_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
             _index_lines(item, child_path(path, i), lines)
 
 
+# Bounds on input (documented in the README): a settings file's size, and how many values a document
+# may hold once its aliases are expanded (a few hundred bytes of nested aliases can stand for
+# billions of values: a "billion laughs" document).
+MAX_FILE_BYTES = 1024 * 1024
+MAX_VALUES = 100_000
+
+
+class TooLarge(yaml.YAMLError):
+    """A document over the bounds above."""
+
+    def __init__(self, found: str, mark=None):
+        super().__init__(found)
+        self.found, self.problem_mark = found, mark
+
+
+def expanded_size(node: yaml.Node, limit: int = MAX_VALUES) -> int:
+    """How many values a node stands for once aliases are expanded (counted, never expanded), capped."""
+    sizes: dict[int, int] = {}
+
+    def size(n: yaml.Node) -> int:
+        if id(n) not in sizes:
+            children = ([v for pair in n.value for v in pair] if isinstance(n, yaml.MappingNode)
+                        else n.value if isinstance(n, yaml.SequenceNode) else [])
+            sizes[id(n)] = min(limit + 1, 1 + sum(size(c) for c in children))
+        return sizes[id(n)]
+    return size(node)
+
+
+def _bounded(node: yaml.Node | None) -> yaml.Node | None:
+    """The node, unless it stands for more values than MAX_VALUES."""
+    if node is not None and expanded_size(node) > MAX_VALUES:
+        raise TooLarge(f"more than {MAX_VALUES} values once its aliases are expanded", node.start_mark)
+    return node
+
+
 def _parse(loader_class, text: str) -> tuple:
     """Parse once: the node tree (for lines) and the data built from it."""
     loader = loader_class(text)
     try:
-        node = loader.get_single_node()
+        node = _bounded(loader.get_single_node())
         return node, (loader.construct_document(node) if node is not None else None)
     finally:
         loader.dispose()
@@ -106,14 +141,29 @@ def _syntax_problem(err: yaml.YAMLError, shown_as: str) -> Problem:
     return Problem(shown_as, "", "valid YAML", f"a syntax error: {what or err}", line=mark.line + 1 if mark else None)
 
 
-def load_document(path: Path, shown_as: str) -> tuple[Document | None, Problem | None]:
-    """Load one YAML file; a syntax error comes back as a Problem with its line."""
+def read_text(path: Path, shown_as: str, limit: int = MAX_FILE_BYTES) -> tuple[str | None, Problem | None]:
+    """A file's text, or a Problem: unreadable, larger than the limit, or not UTF-8 (with the offset)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.stat().st_size > limit:
+            return None, Problem(shown_as, "", f"a file of at most {limit} bytes",
+                                 f"{path.stat().st_size} bytes")
+        return path.read_bytes().decode("utf-8"), None
     except OSError as err:
         return None, Problem(shown_as, "", "a readable YAML file", f"an error: {err.strerror}")
+    except UnicodeDecodeError as err:
+        return None, Problem(shown_as, "", "UTF-8 text", f"byte 0x{err.object[err.start]:02x} at offset {err.start}")
+
+
+def load_document(path: Path, shown_as: str) -> tuple[Document | None, Problem | None]:
+    """Load one YAML file; a syntax error comes back as a Problem with its line."""
+    text, problem = read_text(path, shown_as)
+    if text is None:
+        return None, problem
     try:
         node, data = _parse(StrictLoader, text)
+    except TooLarge as err:
+        return None, Problem(shown_as, "", f"a document of at most {MAX_VALUES} values", err.found,
+                             err.problem_mark.line + 1 if err.problem_mark else None)
     except yaml.YAMLError:
         try:        # the pure-Python parser words syntax errors better (it names the character)
             node, data = _parse(PyStrictLoader, text)
@@ -128,8 +178,18 @@ def load_document(path: Path, shown_as: str) -> tuple[Document | None, Problem |
 
 
 def load_all(text: str) -> list:
-    """Load every document of a multi-document YAML string, skipping empty ones."""
-    return [d for d in yaml.load_all(text, Loader=StrictLoader) if d is not None]
+    """Load every document of a multi-document YAML string, skipping empty ones; a document over
+    MAX_VALUES raises TooLarge (a yaml.YAMLError)."""
+    loader = StrictLoader(text)
+    documents = []
+    try:
+        while loader.check_node():
+            data = loader.construct_document(_bounded(loader.get_node()))
+            if data is not None:
+                documents.append(data)
+    finally:
+        loader.dispose()
+    return documents
 
 
 class _Dumper(yaml.SafeDumper):

@@ -69,6 +69,9 @@ class Project:
     def read_yaml(self, rel: str):
         return yaml.safe_load(self.path(rel).read_text())
 
+    def read_yaml_all(self, rel: str) -> list:
+        return [d for d in yaml.safe_load_all(self.path(rel).read_text()) if d is not None]
+
     def write_yaml(self, rel: str, data) -> None:
         self.path(rel).write_text(yaml.safe_dump(data, sort_keys=False))
 

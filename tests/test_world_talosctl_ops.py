@@ -339,3 +339,25 @@ def test_legacy_upgrade_refuses_a_two_member_etcd_and_prints_a_table_without_wai
     assert header.split() == ["NODE", "ACK", "STARTED"]
     assert row.startswith("10.0.48.21   Upgrade request received   ") and row.rstrip().endswith(row.split()[-1])
     assert " +0000 UTC m=+" in row
+
+
+# ---------------------------------------------------------------- kubeconfig
+
+def test_kubeconfig_to_stdout_writes_no_file_and_a_file_is_owner_only(bootstrapped, make_apiserver, tmp_path):  # noqa: F811
+    """kubeconfig.go: `-` without merging prints the admin kubeconfig (stdoutOutput); a path is written
+    with os.WriteFile(localPath, data, 0o600)."""
+    handle = make_apiserver(directory=bootstrapped.dir)
+    try:
+        here = tmp_path / "here"
+        here.mkdir()
+        printed = bootstrapped.talosctl("kubeconfig", "-", "--merge=false", "-n", CP1, cwd=here)
+        assert printed.returncode == 0, printed.stderr
+        assert "client-key-data" in printed.stdout and list(here.iterdir()) == []
+        target = here / "kc"
+        written = bootstrapped.talosctl("kubeconfig", str(target), "--merge=false", "-n", CP1)
+        assert written.returncode == 0 and (written.stdout, oct(target.stat().st_mode & 0o777)) == ("", "0o600")
+        again = bootstrapped.talosctl("kubeconfig", str(target), "--merge=false", "-n", CP1)
+        assert again.returncode == 1
+        assert again.stderr == f'kubeconfig file already exists, use --force to overwrite: "{target}"\n'
+    finally:
+        handle.stop()

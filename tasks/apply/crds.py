@@ -23,7 +23,9 @@ def crds_done(facts: Facts) -> tuple[bool, str]:
     try:
         names = json.loads(paths.SEEDED_CRDS.read_text())
     except (OSError, ValueError):
-        return False, f"no record of seeded CRDs ({paths.rel(paths.SEEDED_CRDS)} is missing)"
+        names = None
+    if not (isinstance(names, list) and names and all(isinstance(n, str) for n in names)):
+        return False, f"no record of seeded CRDs ({paths.rel(paths.SEEDED_CRDS)} is missing or unreadable)"
     return _established(facts, names)
 
 

@@ -36,19 +36,17 @@ def fetch_kubeconfig(facts: Facts) -> str | None:
 
 
 def download_kubeconfig(facts: Facts) -> str | None:
-    """`talosctl kubeconfig` from the first control plane into build/kubeconfig (0600, one copy)."""
+    """`talosctl kubeconfig -` (printed, not merged: kubeconfig.go stdoutOutput) from the first control
+    plane, straight into build/kubeconfig (0600, written atomically): the admin key never sits in any
+    other file, not even for a moment."""
     talosconfig, error = facts.talosconfig()
     if talosconfig is None:
         return error
     first = facts.cluster.first_controlplane.address
-    paths.RAW_KUBECONFIG.unlink(missing_ok=True)
-    result = tools.talosctl(["kubeconfig", str(paths.RAW_KUBECONFIG), "-n", first, "--force",
-                             "--force-context-name", f"admin@{facts.cluster.name}"], talosconfig, timeout=60)
+    result = tools.talosctl(["kubeconfig", "-", "--merge=false", "-n", first], talosconfig, timeout=60)
     if not result.ok:
         return f"talosctl kubeconfig from {first}: {result.message()}"
-    error = write_kubeconfig(facts, first, source=paths.RAW_KUBECONFIG)
-    paths.RAW_KUBECONFIG.unlink(missing_ok=True)       # one copy of the admin credentials is enough
-    return error
+    return write_kubeconfig(facts, first, source=result.stdout)
 
 
 def await_answer(facts: Facts, what: str, seconds: float) -> str | None:
@@ -90,15 +88,17 @@ def _server() -> str:
         return "(unknown)"
 
 
-def write_kubeconfig(facts: Facts, host: str, source=None) -> str | None:
-    """build/kubeconfig from source (default: itself) with its server at host:6443, mapped by
+def write_kubeconfig(facts: Facts, host: str, source: str | None = None) -> str | None:
+    """build/kubeconfig from source text (default: the file itself) with its server at host:6443, mapped by
     BOOTSTRAP_ADDRESS_MAP (TLS still verified against the cluster CA under the real address).
     Written atomically, owner-only; the Kubernetes facts describe the old file, so they are
     forgotten. An error message if it cannot be written."""
     try:
-        config = yaml.safe_load((source or paths.KUBECONFIG).read_text())
+        config = yaml.safe_load(source if source is not None else paths.KUBECONFIG.read_text())
         mapped_host, mapped_port = reach(host, 6443)
-    except (OSError, ValueError, yaml.YAMLError) as err:
+    except yaml.YAMLError as err:      # its text would quote the file, admin key included
+        return f"cannot write build/kubeconfig: the kubeconfig is not YAML ({type(err).__name__})"
+    except (OSError, ValueError) as err:
         return f"cannot write build/kubeconfig: {err}"
     for entry in config.get("clusters") or []:
         entry["cluster"]["server"] = f"https://{mapped_host}:{mapped_port}"

@@ -30,7 +30,7 @@ class Runtime:
         self.cluster = cluster
         self.stages = {stage.name: stage for stage in stage_table(cluster)}
         self.facts = Facts(cluster)
-        self.error = _address_map_error() or _take_lock()
+        self.error = paths.unsafe_build() or _address_map_error() or _take_lock()
         if self.error is None:
             self.facts.prefetch()
         # doit saves finished tasks on KeyboardInterrupt only: make SIGTERM one.

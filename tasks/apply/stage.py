@@ -13,6 +13,7 @@ from typing import Callable
 from .. import paths, report
 from ..facts import Facts
 from ..files import write_if_changed
+from ..render import record as record_of_render
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,10 @@ def run_stage(stage: Stage, facts: Facts) -> str | None:
         record(stage, inputs)
         return None
     report.say(f"{stage.name}: {'; '.join(decision.reasons)}")
+    changed = record_of_render.tampered(stage.inputs)
+    if changed:     # edited or truncated since `doit render` wrote it: never apply that
+        return (f"{', '.join(changed)} is not what `doit render` wrote (changed since); run `doit render` "
+                "to restore it from the settings, then rerun")
     error = stage.apply(facts)
     facts.invalidate()
     report.event("stage", name=stage.name, ok=error is None, seconds=round(time.monotonic() - started, 3))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,10 +11,11 @@ from doit.tools import config_changed
 
 from .. import paths, report
 from ..problems import format_problems
-from ..render import catalogue
+from ..render import catalogue, record
 from ..settings import load
 
 CODE = Path(__file__).resolve().parent.parent
+PLAIN_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 # The code an artifact's bytes depend on (a change here may change any artifact).
 RENDER_CODE = ("render/catalogue.py", "render/templates.py", "settings/model.py", "settings/schema.py",
                "settings/load.py", "yamlio.py", "paths.py")
@@ -33,7 +35,10 @@ def inventory() -> tuple[list[str], list[dict]] | None:
     if cluster is None:
         return None
     names = [n.name for n in cluster.nodes]
-    if len(set(names)) != len(names):
+    releases = [r.name for r in cluster.releases]
+    # Names become file names under build/: one that is not a plain DNS label (`../x`) creates no
+    # task at all, so neither `doit render` nor `doit clean` can touch a path outside build/.
+    if len(set(names)) != len(names) or not all(map(PLAIN_NAME.fullmatch, names + releases)):
         return None
     return names, [{"name": r.name, "reads": list(r.reads)} for r in cluster.releases]
 
@@ -72,33 +77,48 @@ def run_check():
         report.say(f"upstream schemas: {outcome.checked} document(s) checked")
     if outcome.unchecked:
         report.say("not checked against an upstream schema: " + "; ".join(outcome.unchecked))
+    from doit.exceptions import TaskFailed
+    unsafe = paths.unsafe_build()
+    if unsafe:
+        return TaskFailed(f"bootstrap check failed: {unsafe}; nothing was written or applied")
     if outcome.ok:
         remove_stale(outcome.rendered)
         return True
-    from doit.exceptions import TaskFailed
     return TaskFailed(format_problems(outcome.problems, "bootstrap check failed"))
 
 
-def remove_stale(rendered: dict[str, str]) -> None:
-    """Delete rendered files no artifact produces any more (a renamed node, a removed release)."""
-    for folder in paths.RENDERED_DIRS:
-        for path in sorted((paths.BUILD / folder).glob("*.yaml")):
-            target = f"{folder}/{path.name}"
-            if target not in rendered:
-                path.unlink(missing_ok=True)
-                report.answer(f"removed build/{target} (no longer rendered)")
+def remove_stale(now: dict[str, str]) -> None:
+    """Delete files the tool rendered before and renders no more (a renamed node, a removed release);
+    nothing else in build/ is touched."""
+    stale = [t for t in record.rendered() if t not in now]
+    for target in stale:
+        path = paths.BUILD / target
+        if paths.inside_build(path) and not path.is_symlink():
+            path.unlink(missing_ok=True)
+            report.answer(f"removed build/{target} (no longer rendered)")
+    if stale:
+        record.forget(stale)
 
 
 def write_artifact(target: str):
-    """doit action: write one checked artifact, only if its bytes changed."""
+    """doit action: write one checked artifact (only if its bytes changed) and record its digest."""
+    from doit.exceptions import TaskFailed
     from ..files import write_if_changed
     outcome = checked()
     if not outcome.ok:
-        from doit.exceptions import TaskFailed
         return TaskFailed(format_problems(outcome.problems, "bootstrap check failed"))
+    unsafe = paths.unsafe_build()
+    if unsafe:
+        return TaskFailed(f"render failed: {unsafe}")
     written = write_if_changed(paths.BUILD / target, outcome.rendered[target])
+    record.remember(target, outcome.rendered[target])
     report.answer(f"{'wrote' if written else 'unchanged'} build/{target}")
     return True
+
+
+def intact(target: str):
+    """doit uptodate: the target still holds what `doit render` wrote (else the task restores it)."""
+    return lambda task, values: record.intact(target)
 
 
 def artifact_inputs(artifact) -> list[Path]:
@@ -131,6 +151,7 @@ def task_render():
             "file_dep": [paths.rel(p) for p in deps],
             "targets": [paths.rel(artifact.path)],
             "task_dep": ["check"],
-            "uptodate": [config_changed({name: os.environ.get(name, "") for name in artifact.environment})],
+            "uptodate": [config_changed({name: os.environ.get(name, "") for name in artifact.environment}),
+                         intact(artifact.target)],
             "clean": True,
         }

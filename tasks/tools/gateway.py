@@ -17,8 +17,14 @@ from .. import paths, report
 from .outcomes import classify
 
 OVERRIDES = {"talosctl": "TALOSCTL", "kubectl": "KUBECTL", "helm": "HELM", "helmfile": "HELMFILE", "op": "OP"}
-# Ambient settings that could point a tool at another cluster or account.
-SCRUBBED = ("KUBECONFIG", "HELM_KUBECONTEXT", "HELM_KUBETOKEN", "HELM_KUBEAPISERVER", "TALOSCONFIG")
+# The tools get an explicit environment. Variables of these families could point a tool at another
+# cluster or account, store Helm releases where the tool never looks (HELM_DRIVER), or change how
+# TLS is checked (HELM_KUBEINSECURE_SKIP_TLS_VERIFY, TALOSCONFIG): they are dropped, except the ones
+# HONOURED (where helm and kubectl keep caches, plugins and registry logins; helmfile's own switches).
+FAMILIES = ("KUBE", "HELM_", "TALOS")
+HONOURED = frozenset({"KUBECACHEDIR", "HELM_CACHE_HOME", "HELM_CONFIG_HOME", "HELM_DATA_HOME", "HELM_PLUGINS",
+                      "HELM_REGISTRY_CONFIG", "HELM_REPOSITORY_CONFIG", "HELM_REPOSITORY_CACHE", "HELM_DEBUG"})
+DROPPED = frozenset({"HELMFILE_ENVIRONMENT"})      # our helmfiles define no environments
 # 1Password credentials (OP_SERVICE_ACCOUNT_TOKEN, OP_CONNECT_*, OP_SESSION_*) reach `op` only.
 OP_PREFIX = "OP_"
 # How long a tool gets to stop after SIGTERM before its whole process group is killed.
@@ -57,11 +63,17 @@ def binary(tool: str) -> str:
     return os.environ.get(OVERRIDES[tool]) or shutil.which(tool) or tool
 
 
+def kept(name: str, tool: str) -> bool:
+    """Whether one environment variable reaches a tool."""
+    if name.startswith(FAMILIES) and name not in HONOURED or name in DROPPED:
+        return False
+    return tool == "op" or not name.startswith(OP_PREFIX)
+
+
 def environment(tool: str) -> dict[str, str]:
-    """The environment a tool runs in: no ambient cluster, no upgrade notices, and 1Password
-    credentials for `op` alone."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in SCRUBBED and (tool == "op" or not k.startswith(OP_PREFIX))}
+    """The environment a tool runs in: no ambient cluster or Helm storage, this cluster's kubeconfig,
+    no upgrade notices, and 1Password credentials for `op` alone."""
+    env = {k: v for k, v in os.environ.items() if kept(k, tool)}
     env["KUBECONFIG"] = str(paths.KUBECONFIG)
     env["HELMFILE_UPGRADE_NOTICE_DISABLED"] = "1"
     return env

@@ -4,8 +4,11 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from tasks import paths, tools
 from tests.stand_ins import executable
+
 
 def test_a_hanging_command_meets_its_deadline(tmp_path, monkeypatch):
     """A command that hangs is stopped at its timeout with a message naming the deadline."""
@@ -59,3 +62,16 @@ def test_a_timeout_stops_what_the_command_started_too(tmp_path, monkeypatch):
     time.sleep(0.2)
     state = Path(f"/proc/{child}/status")
     assert not state.exists() or "zombie" in state.read_text().lower()
+
+
+@pytest.mark.parametrize("name, reaches", [
+    ("HELM_DRIVER", False), ("HELM_NAMESPACE", False), ("HELM_KUBEINSECURE_SKIP_TLS_VERIFY", False),
+    ("HELM_KUBECONTEXT", False), ("TALOSCONFIG", False), ("TALOS_HOME", False), ("KUBECONFIG", False),
+    ("HELMFILE_ENVIRONMENT", False), ("HELM_CACHE_HOME", True), ("HELM_REGISTRY_CONFIG", True),
+    ("KUBECACHEDIR", True), ("HELMFILE_V1MODE", True), ("HOME", True)])
+def test_only_honoured_tool_variables_reach_the_tools(tmp_path, monkeypatch, name, reaches):
+    """Variables that change where a tool keeps state, which cluster it talks to or how it checks TLS
+    never reach it; the README's list of honoured ones does."""
+    monkeypatch.setenv(name, "from-the-shell")
+    monkeypatch.setenv("HELM", executable(tmp_path, "helm", f'echo "${{{name}}}"'))
+    assert (tools.run("helm", []).stdout.strip() == "from-the-shell") is reaches

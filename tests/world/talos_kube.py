@@ -146,7 +146,7 @@ def dump(config: dict) -> str:
 
 
 def write_file(path: Path, text: str, mode: int) -> None:
-    """Write a file with a mode (kubeconfig.go: 0o640 fresh; clientcmd.WriteToFile 0o600)."""
+    """Write a file with a mode (kubeconfig.go os.WriteFile 0o600; clientcmd.WriteToFile 0o600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "w") as handle:

@@ -23,7 +23,7 @@ from tests.world.talos_client import CliError, RpcError, rpc
 def _kubeconfig_path(args: list[str], merge: bool) -> tuple[Path, bool]:
     """kubeconfig.go: resolve the local path and whether merging applies."""
     if args:
-        path = Path(args[0])
+        path = Path(os.path.normpath(args[0]))         # filepath.Clean
     elif merge:
         path = Path((os.environ.get("KUBECONFIG") or "").split(os.pathsep)[0] or Path.home() / ".kube" / "config")
     else:
@@ -69,7 +69,10 @@ def cmd_kubeconfig(flags) -> None:
     except RpcError as exc:
         raise CliError(f"error copying: {exc}") from None
     if not merge:
-        tk.write_file(path, tk.dump(fresh), 0o640)
+        if str(path) == "-":        # kubeconfig.go: stdoutOutput = "-" (only when not merging)
+            sys.stdout.write(tk.dump(fresh))
+            return
+        tk.write_file(path, tk.dump(fresh), 0o600)    # kubeconfig.go: os.WriteFile(localPath, data, 0o600)
         return
     try:
         old = go_yaml.load(path.read_text()) or {}
