@@ -11,6 +11,7 @@ from ..facts.talos import config_digest, json_stream
 from ..files import write_if_changed
 from ..settings.model import Node
 from ..tools import op
+from ..tools.gateway import calls_until
 from ..tools.outcomes import reports_no_changes
 from .api import api, expect_new_cluster
 from .waits import deadline, wait_until
@@ -130,7 +131,8 @@ def etcd_bootstrap(facts: Facts) -> str | None:
     end = time.monotonic() + deadline("bootstrap", 600)
     report.waiting(f"etcd bootstrap on {first} to be accepted", end)
     while True:
-        result = tools.talosctl(["bootstrap", "-n", first], talosconfig, timeout=60)
+        with calls_until(end):
+            result = tools.talosctl(["bootstrap", "-n", first], talosconfig, timeout=60)
         if result.ok:
             expect_new_cluster()        # its identity is learned on first contact
             break

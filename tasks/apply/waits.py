@@ -7,6 +7,11 @@ import time
 
 from .. import report
 from ..facts import Facts
+from ..tools.gateway import HEARTBEAT, calls_until
+
+
+# A poll this close to the deadline could not get an answer in time: the wait ends with what it saw.
+LAST_POLL = 0.5
 
 
 def deadline(kind: str, default: float) -> float:
@@ -23,11 +28,16 @@ def wait_until(what: str, seconds: float, check, facts: Facts, interval: float =
     if ok:
         return None
     report.waiting(what, end)
-    while True:
-        if time.monotonic() >= end:
-            return f"gave up after {seconds:.0f}s waiting for {what}: {why}"
-        time.sleep(min(interval, max(0.0, end - time.monotonic())))
-        facts.invalidate()
-        ok, why = check()
-        if ok:
-            return None
+    beat = time.monotonic()
+    with calls_until(end):          # no query outlives the wait's own deadline
+        while True:
+            time.sleep(min(interval, max(0.0, end - time.monotonic())))
+            if end - time.monotonic() < LAST_POLL:     # too late for a query to answer: say what was seen
+                return f"gave up after {seconds:.0f}s waiting for {what}: {why}"
+            facts.invalidate()
+            ok, why = check()
+            if ok:
+                return None
+            if time.monotonic() - beat >= HEARTBEAT:
+                beat = time.monotonic()
+                report.say(f"still waiting for {what} ({end - beat:.0f}s left): {why}")

@@ -75,9 +75,11 @@ def print_plan():
     from doit.exceptions import TaskFailed
     from ..apply.runtime import Runtime
     from ..apply.stage import decide
-    runtime = Runtime.get()
+    runtime = Runtime.get(read_only=True)
     if runtime.error and not runtime.stages:
         return TaskFailed(runtime.error)
+    if runtime.note:
+        report.answer(runtime.note)
     width = max(len(name) for name in runtime.stages)
     for stage in runtime.stages.values():
         report.answer(f"{stage.name:<{width}}  {decide(stage, runtime.facts)}")

@@ -6,6 +6,9 @@ client config as an in-memory file (it holds key material resolved by `op inject
 deadline; failures come back as values, never as exceptions."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import ctypes
 import os
 import shutil
 import signal
@@ -29,6 +32,14 @@ DROPPED = frozenset({"HELMFILE_ENVIRONMENT"})      # our helmfiles define no env
 OP_PREFIX = "OP_"
 # How long a tool gets to stop after SIGTERM before its whole process group is killed.
 GRACE_SECONDS = 5
+# A long call says it still runs this often.
+HEARTBEAT = 30
+# Every process a run starts, and whatever those start, carries this mark in its environment: the
+# next run finds a tool a killed run left behind by it (see survivors).
+RUN_MARK = "BOOTSTRAP_RUN"
+PR_SET_PDEATHSIG = 1
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl
+_DEADLINE: contextvars.ContextVar[float] = contextvars.ContextVar("deadline", default=float("inf"))
 
 
 @dataclass(frozen=True)
@@ -74,23 +85,43 @@ def environment(tool: str) -> dict[str, str]:
     """The environment a tool runs in: no ambient cluster or Helm storage, this cluster's kubeconfig,
     no upgrade notices, and 1Password credentials for `op` alone."""
     env = {k: v for k, v in os.environ.items() if kept(k, tool)}
+    env[RUN_MARK] = str(paths.ROOT)
     env["KUBECONFIG"] = str(paths.KUBECONFIG)
     env["HELMFILE_UPGRADE_NOTICE_DISABLED"] = "1"
     return env
+
+
+@contextlib.contextmanager
+def calls_until(end: float):
+    """Within this block no call outlives `end` (time.monotonic()): a wait's own deadline caps the
+    timeout of every command it runs."""
+    token = _DEADLINE.set(min(end, _DEADLINE.get()))
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def _die_with_the_run() -> None:
+    """In the child, before exec: SIGKILL when the run that started it dies (prctl(2)
+    PR_SET_PDEATHSIG), so a killed run leaves no tool changing the cluster behind."""
+    _PRCTL(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def run(tool: str, args: list[str], *, stdin: str | None = None, timeout: float = 120,
         pass_fds: tuple[int, ...] = ()) -> Result:
     """Run one command with a deadline; a timeout is exit code 124 with a message saying so.
     The command gets its own process group, so a timeout or an interrupt (Ctrl-C, SIGTERM) stops
-    what it started too (helmfile's helm), not only the command itself."""
+    what it started too (helmfile's helm), not only the command itself; it dies with the run, and
+    what it starts carries the run's mark (see survivors)."""
     argv = [binary(tool), *args]
     start = time.monotonic()
+    timeout = max(0.0, min(timeout, _DEADLINE.get() - start))
     report.event("call", tool=tool, argv=args)
     try:
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True, env=environment(tool), cwd=paths.ROOT, pass_fds=pass_fds,
-                                   start_new_session=True)
+                                   start_new_session=True, preexec_fn=_die_with_the_run)
     except FileNotFoundError:
         return Result(tool, tuple(args), 127, "", f"{tool}: command not found (install it or set "
                       f"{OVERRIDES[tool]})", time.monotonic() - start)
@@ -98,7 +129,7 @@ def run(tool: str, args: list[str], *, stdin: str | None = None, timeout: float 
         return Result(tool, tuple(args), 126, "", f"{tool}: cannot run {argv[0]}: {err.strerror or err}",
                       time.monotonic() - start)
     try:
-        out, err = process.communicate(stdin, timeout=timeout)
+        out, err = _communicate(process, stdin, start + timeout, f"{tool} {' '.join(_shown(args))}")
         code = process.returncode
     except subprocess.TimeoutExpired:
         _stop_group(process)
@@ -107,6 +138,26 @@ def run(tool: str, args: list[str], *, stdin: str | None = None, timeout: float 
         _stop_group(process)
         raise
     return Result(tool, tuple(args), code, out, err, time.monotonic() - start)
+
+
+def _shown(args: list[str]) -> list[str]:
+    """The words of a command line worth naming in progress lines (no config paths)."""
+    return [a for a in args if not a.startswith(("/dev/fd/", "--talosconfig", "--kubeconfig", "--helm-binary"))
+            and not a.startswith(str(paths.ROOT))][:6]
+
+
+def _communicate(process: subprocess.Popen, stdin: str | None, end: float, what: str) -> tuple[str, str]:
+    """communicate() until `end`, saying every HEARTBEAT seconds what still runs and for how long it may."""
+    started = time.monotonic()
+    while True:
+        try:
+            return process.communicate(stdin, timeout=max(0.0, min(HEARTBEAT, end - time.monotonic())))
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= end:
+                raise
+            stdin = None        # sent with the first call; communicate() refuses it again
+            report.say(f"still running after {time.monotonic() - started:.0f}s: {what} "
+                       f"({end - time.monotonic():.0f}s left)")
 
 
 def _stop_group(process: subprocess.Popen) -> None:
