@@ -8,7 +8,7 @@ import time
 
 import yaml
 
-from tests.project import REPO_ROOT
+from tests.project import REPO_ROOT, require_shared
 
 
 def _world(*args: str) -> subprocess.CompletedProcess:
@@ -45,10 +45,27 @@ def test_start_env_calls_and_stop_leave_no_process(tmp_path):
     assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
 
 
+def test_start_uses_the_real_charts_when_shared_has_them(tmp_path):
+    """DIR/env points BOOTSTRAP_CHART_SOURCE at ../shared/charts; --charts stand-in writes stand-ins."""
+    charts = require_shared("charts")
+    real, stand_in = tmp_path / "real", tmp_path / "stand-in"
+    assert _world("start", str(real)).returncode == 0
+    assert _world("start", "--charts", "stand-in", str(stand_in)).returncode == 0
+    try:
+        assert f"BOOTSTRAP_CHART_SOURCE={charts}\n" in (real / "env").read_text()
+        assert not (real / "charts").exists()
+        assert f"BOOTSTRAP_CHART_SOURCE={stand_in / 'charts'}\n" in (stand_in / "env").read_text()
+        assert (stand_in / "charts" / "cilium-1.19.4" / "Chart.yaml").is_file()
+    finally:
+        _world("stop", str(real))
+        _world("stop", str(stand_in))
+
+
 def test_crd_helmfile_renders_offline_without_envoy_gateway(tmp_path):
-    """The requirements' step-3 command, as written, against the stand-in charts (no network)."""
+    """The requirements' step-3 command, as written, against the stand-in charts (no network). With
+    the real charts it needs --skip-deps (external-secrets' dependency), which the product lacks."""
     world_dir = tmp_path / "world"
-    assert _world("start", str(world_dir)).returncode == 0
+    assert _world("start", "--charts", "stand-in", str(world_dir)).returncode == 0
     try:
         result = _sourced(world_dir, "helmfile -f bootstrap/helmfile.d/00-crds.yaml template "
                                      "--selector name!=envoy-gateway")

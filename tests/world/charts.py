@@ -1,7 +1,8 @@
-"""Stand-in charts: the real charts live in OCI/HTTP registries the world cannot reach, so the world
-writes small charts with the same names and versions as bootstrap/charts.yaml pins, each with a
-workload named after the release and, where the real chart (or the controller it installs) brings
-CRDs, those CRDs in crds/. The tool reaches them through BOOTSTRAP_CHART_SOURCE only."""
+"""Stand-in charts, for when the real upstream charts (../shared/charts, test data) are absent or a
+test asks for them (``World(charts="stand-in")``, ``python3 -m tests.world start --charts stand-in``):
+small charts with the same names and versions as bootstrap/charts.yaml pins, each with a workload
+named after the release and, where the real chart (or the controller it installs) brings CRDs, those
+CRDs in crds/. The tool reaches them through BOOTSTRAP_CHART_SOURCE only."""
 from __future__ import annotations
 
 from pathlib import Path
