@@ -44,6 +44,15 @@ def crd(group: str, kind: str, plural: str, scope: str, version: str) -> dict:
                                                                   "x-kubernetes-preserve-unknown-fields": True}}}]}}
 
 
+# Node agents run like the real charts' (cilium, kube-vip): host network, every taint tolerated.
+AGENT = """      hostNetwork: true
+      tolerations:
+        - operator: Exists
+"""
+SCHEDULING = """      {{- with .Values.tolerations }}
+      tolerations: {{- toYaml . | nindent 8 }}
+      {{- end }}
+"""
 WORKLOAD = """apiVersion: apps/v1
 kind: {kind}
 metadata:
@@ -62,7 +71,10 @@ spec:
       annotations:
         values-sha: {{{{ toJson .Values | sha256sum }}}}
     spec:
-      containers:
+      {{{{- with .Values.nodeSelector }}}}
+      nodeSelector: {{{{- toYaml . | nindent 8 }}}}
+      {{{{- end }}}}
+{scheduling}      containers:
         - name: main
           image: registry.invalid/{chart}:{version}
 """
@@ -88,7 +100,8 @@ def write_chart(root: Path, chart: str, version: str) -> Path:
     kind = "DaemonSet" if chart in DAEMONSETS else "Deployment"
     replicas = "" if kind == "DaemonSet" else "  replicas: 1\n"
     (folder / "templates" / "workload.yaml").write_text(
-        WORKLOAD.format(kind=kind, replicas=replicas, chart=chart, version=version))
+        WORKLOAD.format(kind=kind, replicas=replicas, chart=chart, version=version,
+                        scheduling=AGENT if kind == "DaemonSet" else SCHEDULING))
     if chart == "flux-instance":
         (folder / "templates" / "instance.yaml").write_text(FLUX_INSTANCE)
     if chart in CRDS:

@@ -13,7 +13,8 @@ Import them where needed (``from tests.world.fixtures import *`` in a conftest o
 ``ApiHandle``: ``.url``, ``.port``, ``.dir``, ``.kubeconfig``, ``.ca_file``, ``.mode``;
 ``.admin(method, path, body=None)`` for ``/_world/...`` (path relative to ``/_world/``);
 ``.api(method, path, body=None, content_type=...)`` -> ``(status, json)`` for raw API calls;
-``.seed(*objects)``, ``.objects(**filters)``, ``.set_condition(...)``, ``.requests()``;
+``.seed(*objects)``, ``.objects(**filters)``, ``.set_condition(...)``, ``.requests()``,
+``.ready_nodes(*names)`` (Nodes made Ready by a stand-in CNI DaemonSet, so pods can run);
 ``.stop()``, ``.start()``, ``.restart()`` (same port and state directory).
 """
 from __future__ import annotations
@@ -155,6 +156,18 @@ class ApiHandle:
     def seed(self, *objects: dict) -> list[dict]:
         """Put objects raw (status kept)."""
         return self.admin("POST", "objects", {"items": list(objects)})["items"]
+
+    def ready_nodes(self, *names: str) -> list[dict]:
+        """Register worker Nodes and a host-network CNI DaemonSet ("cilium") that turns them Ready."""
+        cni = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "cilium", "namespace": "kube-system"},
+               "spec": {"selector": {"matchLabels": {"app": "cni"}}, "template": {
+                   "metadata": {"labels": {"app": "cni"}},
+                   "spec": {"hostNetwork": True, "tolerations": [{"operator": "Exists"}],
+                            "containers": [{"name": "agent", "image": "registry.invalid/cni:1"}]}}}}
+        nodes = [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": n, "labels": {
+            "kubernetes.io/hostname": n, "kubernetes.io/os": "linux"}}} for n in names or ("node-1",)]
+        self.seed(*nodes, cni)
+        return self.objects(kind="Node")
 
     def objects(self, **filters) -> list[dict]:
         """Raw stored objects, filtered by apiVersion/kind/namespace/name."""

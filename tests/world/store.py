@@ -198,7 +198,7 @@ class Store:
             if self._registry is None:
                 extra = []
                 for crd in self.crds():
-                    if crd_condition(crd, "Established") == "True":
+                    if condition(crd, "Established") == "True":
                         extra.extend(crd_resources(crd))
                 self._registry = Registry([*BUILTIN, *extra])
             return self._registry
@@ -565,9 +565,9 @@ def _strip_volatile(obj: dict) -> dict:
     return out
 
 
-def crd_condition(crd: dict, ctype: str) -> str | None:
+def condition(obj: dict, ctype: str) -> str | None:
     """Status ('True'/'False'/...) of a condition type on an object, or None."""
-    for cond in (crd.get("status") or {}).get("conditions") or []:
+    for cond in (obj.get("status") or {}).get("conditions") or []:
         if cond.get("type") == ctype:
             return cond.get("status")
     return None
