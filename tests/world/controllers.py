@@ -10,7 +10,7 @@ controller would); ``None`` leaves the status as it is (nobody reconciles the ob
 - ``operators``: the custom resources' controllers, which reconcile only while their Deployment is
   available (cert-manager, External Secrets, Flux, flux-operator's FluxInstance in ``flux``,
   cilium-operator's CRDs in ``cilium``); ``apps``: what some charts' programs wait for.
-- here: Services (LoadBalancer ingress), PVCs (bound), Namespaces (default ServiceAccount), CRDs
+- ``core``: Services (LoadBalancer ingress), PVCs (bound), Namespaces (default ServiceAccount), CRDs
   (NamesAccepted + Established, and so served).
 
 Handlers run after each write (the objects a change affects are reconciled too, see ``on_event``),
@@ -22,12 +22,11 @@ and persist with it.
 from __future__ import annotations
 
 import copy
-import hashlib
 import threading
 
-from . import errors, flux, kubelet, operators, workloads
-from .objects import condition, owned_by, ready, set_condition
-from .resources import Resource
+from . import core, flux, kubelet, operators, workloads
+from .cluster import ClusterView
+from .objects import ready, set_condition
 from .store import Event, Store, _meta
 
 # Kinds whose change can let a waiting pod be scheduled or started (scheduler filters, kubelet volume
@@ -35,7 +34,7 @@ from .store import Event, Store, _meta
 POD_INPUTS = {"Pod", "Node", "Secret", "ConfigMap", "Service", "CustomResourceDefinition"}
 
 
-class Controllers:
+class Controllers(ClusterView):
     """Runs the handlers on store events and owns the controller/condition knobs."""
 
     def __init__(self, store: Store):
@@ -237,68 +236,6 @@ class Controllers:
             if status != (obj.get("status") or {}) or ("status" not in obj and status):
                 self.store.write_status(res, key, status)
 
-    # ------------------------------------------------------------------ the cluster, as handlers read it
-
-    def resource(self, group: str, version: str, plural: str) -> Resource:
-        """A served resource by path."""
-        return self.store.registry.lookup(group, version, plural)
-
-    def get(self, group: str, version: str, plural: str, namespace: str, name: str) -> dict | None:
-        """A stored object by path, or None (also when its resource is not served)."""
-        res = self.store.registry.lookup(group, version, plural)
-        return None if res is None else self.store.find(res, namespace if res.namespaced else "", name)
-
-    def get_kind(self, api_version: str, kind: str, namespace: str, name: str) -> dict | None:
-        """A stored object by apiVersion and kind, or None."""
-        res = self.store.registry.for_kind(api_version, kind)
-        return None if res is None else self.store.find(res, namespace if res.namespaced else "", name)
-
-    def list(self, group: str, version: str, plural: str, namespace: str = "") -> list[dict]:
-        """Stored objects of a served resource (in a namespace)."""
-        res = self.store.registry.lookup(group, version, plural)
-        return [] if res is None else self.store.matching(res, namespace)
-
-    def children(self, res: Resource, namespace: str, owner: dict) -> list[dict]:
-        """Stored objects of res in namespace controlled by owner."""
-        return [o for o in self.store.matching(res, namespace) if owned_by(o, owner)]
-
-    def owned_pods(self, owner: dict) -> list[dict]:
-        """The pods owner controls."""
-        return self.children(self.resource("", "v1", "pods"), _meta(owner)["namespace"], owner)
-
-    def pods(self) -> list[dict]:
-        """All stored Pods."""
-        return self.list("", "v1", "pods")
-
-    def nodes(self) -> list[dict]:
-        """All stored Nodes."""
-        return self.list("", "v1", "nodes")
-
-    def node(self, name: str) -> dict | None:
-        """One Node, or None."""
-        return self.get("", "v1", "nodes", "", name)
-
-    def deployment_available(self, namespace: str | None, name: str) -> bool:
-        """Whether a Deployment of that name (in the namespace, or any) reports Available=True."""
-        return any(_meta(d)["name"] == name and condition(d, "Available") == "True"
-                   for d in self.list("apps", "v1", "deployments", namespace or ""))
-
-    def apply(self, body: dict, manager: str) -> None:
-        """Server-side apply with force, as operators do; skipped while the kind is not served."""
-        res = self.store.registry.for_kind(body["apiVersion"], body["kind"])
-        if res is not None:
-            namespace = body["metadata"].get("namespace", "") if res.namespaced else ""
-            self.store.patch(res, namespace, body["metadata"]["name"], "apply", body, manager=manager, force=True)
-
-    def delete_kind(self, api_version: str, kind: str, namespace: str, name: str) -> None:
-        """Delete an object if it exists (background propagation)."""
-        res = self.store.registry.for_kind(api_version, kind)
-        try:
-            if res is not None:
-                self.store.delete(res, namespace if res.namespaced else "", name)
-        except errors.ApiError:
-            pass
-
 
 def _node_facts(node: dict) -> tuple:
     """What a DaemonSet's placement reads from a node: labels, taints, unschedulable."""
@@ -306,63 +243,18 @@ def _node_facts(node: dict) -> tuple:
     return (_meta(node).get("labels"), kubelet.untimed(spec.get("taints")), spec.get("unschedulable"))
 
 
-def namespace_handler(ctl, res, key, obj) -> dict:
-    """Namespaces get their default ServiceAccount (serviceaccounts controller)."""
-    name = _meta(obj)["name"]
-    sa = ctl.resource("", "v1", "serviceaccounts")
-    if ctl.store.find(sa, name, "default") is None:
-        ctl.store.create(sa, name, {"metadata": {"name": "default"}}, manager="kube-controller-manager")
-    status = obj.get("status") or {}
-    status["phase"] = "Active"
-    return status
-
-
-def service_handler(ctl, res, key, obj) -> dict:
-    """LoadBalancer Services get an ingress address (TEST-NET-1, never contacted)."""
-    spec = obj.get("spec") or {}
-    status = copy.deepcopy(obj.get("status") or {"loadBalancer": {}})
-    if spec.get("type") == "LoadBalancer" and not (status.get("loadBalancer") or {}).get("ingress"):
-        seed = int(hashlib.sha256(_meta(obj)["name"].encode()).hexdigest(), 16)
-        ip = spec.get("loadBalancerIP") or f"192.0.2.{seed % 250 + 2}"
-        status["loadBalancer"] = {"ingress": [{"ip": ip, "ipMode": "VIP"}]}
-    return status
-
-
-def pvc_handler(ctl, res, key, obj) -> dict:
-    """PersistentVolumeClaims are Bound with the requested capacity."""
-    spec = obj.get("spec") or {}
-    storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
-    return {"phase": "Bound", "accessModes": spec.get("accessModes") or ["ReadWriteOnce"],
-            "capacity": {"storage": storage}}
-
-
-def crd_handler(ctl, res, key, obj) -> dict:
-    """CRDs accept their names and become Established (which makes them served)."""
-    spec = obj.get("spec") or {}
-    names = copy.deepcopy(spec.get("names") or {})
-    names.setdefault("singular", names.get("kind", "").lower())
-    names.setdefault("listKind", f"{names.get('kind', '')}List")
-    status = copy.deepcopy(obj.get("status") or {})
-    conds = set_condition(status.get("conditions") or [], "NamesAccepted", "True", "NoConflicts", "no conflicts found")
-    conds = set_condition(conds, "Established", "True", "InitialNamesAccepted", "the initial names have been accepted")
-    storage = [v.get("name") for v in spec.get("versions") or [] if v.get("storage")]
-    stored = list(dict.fromkeys([*(status.get("storedVersions") or []), *storage]))
-    status.update(acceptedNames=names, conditions=conds, storedVersions=stored)
-    return status
-
-
 HANDLERS = {
     ("", "Node"): kubelet.node_handler,
-    ("", "Namespace"): namespace_handler,
+    ("", "Namespace"): core.namespace_handler,
     ("", "Pod"): kubelet.pod_handler,
-    ("", "Service"): service_handler,
-    ("", "PersistentVolumeClaim"): pvc_handler,
+    ("", "Service"): core.service_handler,
+    ("", "PersistentVolumeClaim"): core.pvc_handler,
     ("apps", "Deployment"): workloads.deployment_handler,
     ("apps", "ReplicaSet"): workloads.replicaset_handler,
     ("apps", "DaemonSet"): workloads.daemonset_handler,
     ("apps", "StatefulSet"): workloads.statefulset_handler,
     ("batch", "Job"): workloads.job_handler,
-    ("apiextensions.k8s.io", "CustomResourceDefinition"): crd_handler,
+    ("apiextensions.k8s.io", "CustomResourceDefinition"): core.crd_handler,
     ("fluxcd.controlplane.io", "FluxInstance"): flux.fluxinstance_handler,
 }
 # Kinds whose controller finalizes a terminating object (it removes its own finalizer).
