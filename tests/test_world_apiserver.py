@@ -233,6 +233,19 @@ def test_status_subresource_and_raw_admin_objects(apiserver):
     assert apiserver.objects(kind="ReplicaSet") == []  # nothing left behind
 
 
+def test_service_cluster_ips_come_from_the_service_cidr(apiserver, kubectl):
+    service = lambda name, ip: json.dumps({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+                                           "spec": {"clusterIP": ip, "ports": [{"port": 53}]}})
+    assert apiserver.objects(kind="Service", name="kubernetes")[0]["spec"]["clusterIP"] == "10.96.0.1"
+    kubectl("apply", "--server-side", "-f", "-", input=service("dns", "10.96.0.10"), check=True)
+    taken = kubectl("apply", "--server-side", "-f", "-", input=service("dns2", "10.96.0.10"))
+    assert ('The Service "dns2" is invalid: spec.clusterIPs: Invalid value: []string{"10.96.0.10"}: failed to '
+            "allocate IP 10.96.0.10: provided IP is already allocated") in taken.stderr
+    outside = kubectl("apply", "--server-side", "-f", "-", input=service("dns3", "10.43.0.10"))
+    assert ("failed to allocate IP 10.43.0.10: the provided IP (10.43.0.10) is not in the valid range. "
+            "The range of valid IPs is 10.96.0.0/12") in outside.stderr
+
+
 def test_namespace_delete_removes_its_objects(kubectl, apiserver):
     kubectl("create", "namespace", "doomed", check=True)
     apiserver.seed(cm("one", "doomed"), cm("two", "doomed"))

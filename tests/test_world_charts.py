@@ -38,7 +38,8 @@ class Cluster:
 
 def _cluster(directory, world_binaries, project) -> Cluster:
     """A started fake API server with the nodes of bootstrap/values/talos.yaml registered."""
-    api = ApiHandle(directory / "apiserver").start()
+    common = yaml.safe_load(project.path("bootstrap/values/common.yaml").read_text())
+    api = ApiHandle(directory / "apiserver", service_cidr=common["network"]["serviceSubnet"]).start()
     register_nodes(api.info, project.root)
     tools = Tools(world_binaries, tool_env(directory / "home", api.kubeconfig))
     by_name = {r.name: r for r in releases(project.root, require_shared("charts"))}

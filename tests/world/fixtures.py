@@ -34,6 +34,7 @@ import pytest
 
 from .apiserver import ApiServer
 from .binaries import REPO, ensure_binaries
+from .defaults import DEFAULT_SERVICE_CIDR
 
 __all__ = [
     "ApiHandle",
@@ -51,9 +52,11 @@ __all__ = [
 class ApiHandle:
     """One fake API server (in-process or subprocess) and helpers to drive it."""
 
-    def __init__(self, directory: pathlib.Path, mode: str = "inprocess", sans=(), port: int = 0):
+    def __init__(self, directory: pathlib.Path, mode: str = "inprocess", sans=(), port: int = 0,
+                 service_cidr: str = DEFAULT_SERVICE_CIDR):
         """Configure; call start()."""
         self.dir, self.mode, self.sans, self.port = pathlib.Path(directory), mode, tuple(sans), port
+        self.service_cidr = service_cidr
         self.server: ApiServer | None = None
         self.proc: subprocess.Popen | None = None
         self.info: dict = {}
@@ -63,7 +66,7 @@ class ApiHandle:
     def start(self, timeout: float = 20.0) -> ApiHandle:
         """Start the server (reusing the port after a stop)."""
         if self.mode == "inprocess":
-            self.server = ApiServer(self.dir, self.port, self.sans).start()
+            self.server = ApiServer(self.dir, self.port, self.sans, service_cidr=self.service_cidr).start()
             self.info = self.server.info
         else:
             self._start_process(timeout)
@@ -75,7 +78,8 @@ class ApiHandle:
         """Launch python3 -m tests.world.apiserver and wait for its apiserver.json."""
         info_file = self.dir / "apiserver.json"
         info_file.unlink(missing_ok=True)
-        cmd = [sys.executable, "-m", "tests.world.apiserver", "--dir", str(self.dir), "--port", str(self.port)]
+        cmd = [sys.executable, "-m", "tests.world.apiserver", "--dir", str(self.dir), "--port", str(self.port),
+               "--service-cidr", self.service_cidr]
         for san in self.sans:
             cmd += ["--san", san]
         self.dir.mkdir(parents=True, exist_ok=True)

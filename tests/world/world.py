@@ -91,6 +91,7 @@ class World:
         info.unlink(missing_ok=True)
         sans = [arg for address in self.api_addresses() for arg in ("--san", address)] + ["--port", str(port)]
         sans += ["--kube-version", self.settings("talos")["kubernetesVersion"]]   # what the kubelets report
+        sans += ["--service-cidr", self.settings("common")["network"]["serviceSubnet"]]  # Talos serviceSubnets
         log = open(self.dir / "apiserver.log", "ab")
         process = subprocess.Popen([sys.executable, "-m", "tests.world.apiserver", "--dir", str(self.dir), *sans],
                                    cwd=ROOT, stdout=log, stderr=log, start_new_session=True)
