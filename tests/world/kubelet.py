@@ -9,7 +9,7 @@ lifecycle controller's taints.
   ConfigMaps its environment names exist (kubelet_pods.go makeEnvironmentVariables:
   CreateContainerConfigError). Containers are not run: a started container is ready (probes pass)
   unless ``apps.waiting`` says its program waits for something; restartPolicy Never/OnFailure pods exit 0.
-- The kubelet reports the node Ready once a CNI agent pod on it is ready (the CNI writes its config);
+- The kubelet reports the node Ready once a CNI agent pod on it has been ready (the CNI wrote its config);
   the node lifecycle controller (pkg/controller/nodelifecycle/node_lifecycle_controller.go) taints a
   node that is not Ready with ``node.kubernetes.io/not-ready`` NoSchedule and NoExecute.
 """
@@ -52,6 +52,17 @@ def cni_ready_on(ctl, node_name: str) -> bool:
     return any((p.get("spec") or {}).get("nodeName") == node_name and ready(p) and is_cni(p) for p in ctl.pods())
 
 
+def cni_configured(ctl, node_name: str) -> bool:
+    """Whether the node's CNI config exists: written by the first CNI agent pod ready on it and kept on
+    the node's disk (an agent restart or upgrade leaves it, so the node stays Ready); the world keeps
+    that disk state in the store's extra."""
+    configured = ctl.store.extra.setdefault("cniConfigured", [])
+    if node_name not in configured and cni_ready_on(ctl, node_name):
+        configured.append(node_name)
+        ctl.store.mark_dirty()
+    return node_name in configured
+
+
 def untimed(taints: list) -> list:
     """Taints without their timeAdded (for comparisons)."""
     return [{k: v for k, v in t.items() if k != "timeAdded"} for t in taints or []]
@@ -63,7 +74,7 @@ def node_handler(ctl, res, key, obj) -> dict:
     conds = status.get("conditions") or []
     for ctype, reason, message in PRESSURE:
         conds = set_condition(conds, ctype, "False", reason, message)
-    network = cni_ready_on(ctl, _meta(obj)["name"])
+    network = cni_configured(ctl, _meta(obj)["name"])
     conds = set_condition(conds, "Ready", *(("True", "KubeletReady", "kubelet is posting ready status") if network
                                             else ("False", "KubeletNotReady", CNI_NOT_READY)))
     status["conditions"] = conds
@@ -197,6 +208,8 @@ def pod_handler(ctl, res, key, obj) -> dict:
     node = ctl.node(spec["nodeName"])
     if node is None:
         return status
+    if status.get("phase") == "Running":  # started containers keep running; only their readiness moves
+        return _run(ctl, obj, node)
     host = spec["nodeName"]
     if not spec.get("hostNetwork") and not ready(node):
         record(ctl, obj, "kubelet", "NetworkNotReady", f"network is not ready: {CNI_NOT_READY}", host)

@@ -105,24 +105,23 @@ def _required(pod: dict, kind: str) -> list[dict]:
 
 
 def _affinity_fits(pod: dict, node: dict, placed: list[tuple[dict, dict]]) -> str | None:
-    """InterPodAffinity Filter over the bound pods (with their nodes): existing pods' anti-affinity, the
-    pod's anti-affinity, then its affinity, which a pod matching its own terms satisfies while no pod
-    in the cluster matches them (the first pod of a group)."""
+    """InterPodAffinity Filter over the bound pods (with their nodes), in its order: the pod's affinity
+    (which a pod matching its own terms satisfies while no pod in the cluster matches them: the first
+    pod of a group), its anti-affinity, then the existing pods' anti-affinity."""
     same = lambda term, where: _domain(node, term.get("topologyKey", "")) is not None and \
         _domain(node, term.get("topologyKey", "")) == _domain(where, term.get("topologyKey", ""))
-    for other, where in placed:
-        if any(_matches(t, other, pod) and same(t, where) for t in _required(other, "podAntiAffinity")):
-            return "node(s) didn't satisfy existing pods anti-affinity rules"
+    terms = _required(pod, "podAffinity")
+    matching = [where for other, where in placed if all(_matches(t, pod, other) for t in terms)]
+    alone = not matching and all(_matches(t, pod, pod) for t in terms)
+    if terms and not alone and not all(any(same(t, where) for where in matching) for t in terms):
+        return "node(s) didn't match pod affinity rules"
     if any(_matches(t, pod, other) and same(t, where)
            for t in _required(pod, "podAntiAffinity") for other, where in placed):
         return "node(s) didn't match pod anti-affinity rules"
-    terms = _required(pod, "podAffinity")
-    matching = [where for other, where in placed if all(_matches(t, pod, other) for t in terms)]
-    if not terms or (not matching and all(_matches(t, pod, pod) for t in terms)):
-        return None
-    if all(any(same(t, where) for where in matching) for t in terms):
-        return None
-    return "node(s) didn't match pod affinity rules"
+    for other, where in placed:
+        if any(_matches(t, other, pod) and same(t, where) for t in _required(other, "podAntiAffinity")):
+            return "node(s) didn't satisfy existing pods anti-affinity rules"
+    return None
 
 
 def _host_ports(pod: dict) -> set:
