@@ -414,6 +414,9 @@ def test_flux_instance_installs_flux_and_its_sync_objects(apiserver, kubectl):
     assert "helmreleases" in kubectl("api-resources", "--api-group=helm.toolkit.fluxcd.io", check=True).stdout
     status = json.loads(kubectl("get", "fluxinstance", "-n", "flux-system", "flux", "-o", "json", check=True).stdout)
     assert status["status"]["lastAppliedRevision"].startswith("v2.8.7@sha256:")
+    kubectl("patch", "fluxinstance", "-n", "flux-system", "flux", "--type=merge", "-p",
+            '{"spec": {"components": ["source-controller", "kustomize-controller", "helm-controller"]}}', check=True)
+    assert "notification-controller" not in kubectl("get", "deploy", "-n", "flux-system", check=True).stdout  # pruned
     kubectl("delete", "fluxinstance", "-n", "flux-system", "flux", "--timeout=10s", check=True)  # uninstalls Flux
     assert names(kubectl("get", "deploy", "-n", "flux-system", "-o", "name", check=True)) == ["flux-operator"]
     assert "helmreleases" not in kubectl("api-resources", "-o", "name", check=True).stdout

@@ -122,6 +122,20 @@ def test_flux_instance_is_ready_with_the_components_of_its_values(installed):
     assert deployments == {"flux-operator", *values["instance"]["components"]}
 
 
+def test_webhooks_refuse_while_their_service_has_no_ready_endpoint(installed, rendered_template):
+    issuer = rendered_template.path("build/manifests/cluster-issuer.yaml").read_text()
+    scale = lambda n: installed.tools.kubectl("scale", "-n", "cert-manager", "deploy/cert-manager-webhook",
+                                              f"--replicas={n}")
+    scale(0)
+    refused = installed.tools.kubectl("apply", "--server-side", "-f", "-", input=issuer, check=False)
+    assert ('Internal error occurred: failed calling webhook "webhook.cert-manager.io": failed to call webhook: '
+            'Post "https://cert-manager-webhook.cert-manager.svc:443/validate?timeout=30s": '
+            'no endpoints available for service "cert-manager-webhook"') in refused.stderr
+    scale(1)
+    installed.tools.kubectl("rollout", "status", "-n", "cert-manager", "deploy/cert-manager-webhook", "--timeout=10s")
+    installed.tools.kubectl("apply", "--server-side", "-f", "-", input=issuer)
+
+
 @pytest.mark.parametrize("name", ORDER)
 def test_upgrade_again_succeeds(installed, name):
     result = installed.install(name)

@@ -10,8 +10,9 @@ HTTPS on 127.0.0.1 with a generated CA (``pki.py``); client certificates are acc
 and nothing is authorized. Discovery is the legacy (non-aggregated) format, OpenAPI v3 is a stub that
 tells clients the server validates fields (``resources.py``), ``/openapi/v2`` is 404 (kubectl copes).
 Objects, selectors, patches and server-side apply live in ``store.py``/``patches.py``/``ssa.py``;
-protobuf request bodies (helm's release Secrets) are decoded by ``protobuf.py``; simulated controllers
-in ``controllers.py``; the ``/_world/`` admin API in ``admin.py``. Responses are always JSON.
+protobuf request bodies (helm's release Secrets) are decoded by ``protobuf.py``; admission webhooks in
+``admission.py``; simulated controllers in ``controllers.py``; the ``/_world/`` admin API in ``admin.py``.
+Responses are always JSON.
 
 Run: ``python3 -m tests.world.apiserver --dir DIR [--port N] [--san IP ...] [--service-cidr CIDR]``. When ready it writes
 ``DIR/apiserver.json`` (url, port, pid, ca_file, client_cert, client_key, kubeconfig) and an admin
@@ -39,7 +40,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from . import admin, errors, resources, tables
+from . import admin, admission, errors, resources, tables
 from .controllers import Controllers
 from .defaults import DEFAULT_SERVICE_CIDR
 from .patches import merge_patch
@@ -323,6 +324,9 @@ class Handler(BaseHTTPRequestHandler):
                   "DELETE": self.do_delete}.get(self.command)
         if action is None:
             raise errors.method_not_supported(res.group, res.plural, self.command.lower())
+        if self.command != "GET":
+            admission.review(self.world.controllers, self.command, res, namespace, name, sub,
+                             self.decode(raw, ctype) if raw else None)
         code, body = action(call)
         self.send_json(code, body)
 

@@ -12,19 +12,14 @@ image and arguments, which wait for something the cluster must provide first:
 from __future__ import annotations
 
 from . import cilium
-from .objects import condition, ready
+from .objects import condition
 from .store import _meta
 
 
 def service_ready(ctl, namespace: str, name: str) -> bool:
     """Whether the Service exists and every pod it selects (at least one) is ready."""
-    service = ctl.get("", "v1", "services", namespace, name)
-    selector = ((service or {}).get("spec") or {}).get("selector")
-    if not selector:
-        return False
-    pods = [p for p in ctl.pods() if _meta(p).get("namespace") == namespace
-            and all((_meta(p).get("labels") or {}).get(k) == v for k, v in selector.items())]
-    return bool(pods) and all(ready(p) for p in pods)
+    selected, ready_pods = ctl.endpoints(namespace, name)
+    return bool(selected) and len(selected) == len(ready_pods)
 
 
 def _startupapicheck(ctl, pod: dict, container: dict) -> str | None:

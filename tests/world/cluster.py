@@ -3,7 +3,7 @@ server-side apply and deletes, on top of the store."""
 from __future__ import annotations
 
 from . import errors
-from .objects import condition, owned_by
+from .objects import condition, owned_by, ready
 from .resources import Resource
 from .store import Store, _meta
 
@@ -51,6 +51,16 @@ class ClusterView:
     def node(self, name: str) -> dict | None:
         """One Node, or None."""
         return self.get("", "v1", "nodes", "", name)
+
+    def endpoints(self, namespace: str, name: str) -> tuple[list[dict], list[dict]]:
+        """(pods the Service selects, those ready): the endpoints controller's view; ([], []) without
+        the Service or its selector."""
+        selector = ((self.get("", "v1", "services", namespace, name) or {}).get("spec") or {}).get("selector")
+        if not selector:
+            return [], []
+        selected = [p for p in self.list("", "v1", "pods", namespace)
+                    if all((_meta(p).get("labels") or {}).get(k) == v for k, v in selector.items())]
+        return selected, [p for p in selected if ready(p)]
 
     def deployment_available(self, namespace: str | None, name: str) -> bool:
         """Whether a Deployment of that name (in the namespace, or any) reports Available=True."""

@@ -9,6 +9,7 @@ the instance lives where the operator runs), internal/controller/fluxinstance_co
   the ``-<namespace>`` suffix, the NetworkPolicies when ``cluster.networkPolicy`` (default true), and
   for ``spec.sync`` the source and Kustomization named after the namespace (``syncTmpl``); every object
   carries the builder's labels and the ssa owner labels (``fluxcd.controlplane.io/name|namespace``);
+- prunes what it applied before and no longer builds (its inventory's stale entries);
 - reports ``Reconciling``/``Ready=Unknown`` ("Reconciliation in progress") until every applied
   workload and sync object is ready (``spec.wait``, default true), then ``Ready=True`` with
   ``lastAppliedRevision``, ``components`` and ``inventory``;
@@ -193,16 +194,19 @@ def _entry(body: dict) -> dict:
             "v": version}
 
 
-def uninstall(ctl, res, key, obj) -> None:
-    """fluxinstance_uninstaller.go: delete the inventory (Deployments first), then drop the finalizer;
-    without a running flux-operator the FluxInstance stays terminating."""
-    if not ctl.deployment_available(_meta(obj)["namespace"], "flux-operator"):
-        return
-    entries = sorted((obj.get("status") or {}).get("inventory", {}).get("entries") or [],
-                     key=lambda e: not e["id"].endswith("_apps_Deployment"))
-    for entry in entries:
+def _delete(ctl, entries: list[dict]) -> None:
+    """Delete inventory entries, Deployments first (so no controller runs while the rest goes)."""
+    for entry in sorted(entries, key=lambda e: not e["id"].endswith("_apps_Deployment")):
         namespace, name, group, kind = entry["id"].split("_", 3)
         ctl.delete_kind(f"{group}/{entry['v']}" if group else entry["v"], kind, namespace, name)
+
+
+def uninstall(ctl, res, key, obj) -> None:
+    """fluxinstance_uninstaller.go: delete the inventory, then drop the finalizer; without a running
+    flux-operator the FluxInstance stays terminating."""
+    if not ctl.deployment_available(_meta(obj)["namespace"], "flux-operator"):
+        return
+    _delete(ctl, (obj.get("status") or {}).get("inventory", {}).get("entries") or [])
     meta = _meta(obj)
     body = {**obj, "metadata": {**meta, "finalizers": [f for f in meta.get("finalizers") or [] if f != FINALIZER]}}
     ctl.store.replace(res, meta["namespace"], meta["name"], body, manager="flux-operator")
@@ -222,17 +226,17 @@ def fluxinstance_handler(ctl, res, key, obj) -> dict | None:
     version = resolve(wanted)
     if version is None:
         message = f"build failed: no match found for semver: {wanted}"
-        for ctype in ("Ready", "Stalled"):
-            conds = set_condition(conds, ctype, "False" if ctype == "Ready" else "True", "BuildFailed", message,
-                                  generation)
-        return {**status, "conditions": conds}
+        conds = set_condition(conds, "Ready", "False", "BuildFailed", message, generation)
+        return {**status, "conditions": set_condition(conds, "Stalled", "True", "BuildFailed", message, generation)}
     revision = f"{version}@{_digest(version)}"
     objects = build(obj, version)
     for body in objects:
         ctl.apply(body, "flux-operator")
+    entries = [_entry(b) for b in objects]
+    _delete(ctl, [e for e in (status.get("inventory") or {}).get("entries") or [] if e not in entries])  # stale
     done = spec.get("wait") is False or all(_ready(ctl, body) for body in objects)
     registry = (spec.get("distribution") or {}).get("registry") or "ghcr.io/fluxcd"
-    status.update(lastAttemptedRevision=revision, inventory={"entries": [_entry(b) for b in objects]},
+    status.update(lastAttemptedRevision=revision, inventory={"entries": entries},
                   components=[{"name": c, "repository": f"{registry}/{c}", "tag": COMPONENTS[c][0],
                                "digest": _digest(f"{registry}/{c}:{COMPONENTS[c][0]}")}
                               for c in spec.get("components") or COMPONENTS if c in COMPONENTS])
@@ -240,9 +244,10 @@ def fluxinstance_handler(ctl, res, key, obj) -> dict | None:
         conds = set_condition(conds, "Reconciling", "True", "Progressing", MESSAGE_IN_PROGRESS, generation)
         conds = set_condition(conds, "Ready", "Unknown", "Progressing", MESSAGE_IN_PROGRESS, generation)
         return {**status, "conditions": conds}
-    conds = [c for c in set_condition(conds, "Ready", "True", "ReconciliationSucceeded",
-                                      "Reconciliation finished in 0s", generation) if c["type"] in ("Ready",)]
-    status.update(conditions=conds, lastAppliedRevision=revision)
+    conds = set_condition(conds, "Ready", "True", "ReconciliationSucceeded", "Reconciliation finished in 0s",
+                          generation)
+    status.update(conditions=[c for c in conds if c["type"] == "Ready"],  # finalizeObjectStatus drops the rest
+                  lastAppliedRevision=revision)
     artifact = (spec.get("distribution") or {}).get("artifact")
     if artifact:
         status["lastArtifactRevision"] = _digest(artifact)

@@ -80,7 +80,7 @@ def node_affinity_matches(spec: dict, node: dict) -> bool:
     return not required or any(_term(t, node) for t in terms or [])
 
 
-def _selects(selector: dict, labels: dict) -> bool:
+def label_selector_matches(selector: dict, labels: dict) -> bool:
     """A LabelSelector (matchLabels + matchExpressions) against labels."""
     if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
         return False
@@ -90,7 +90,7 @@ def _selects(selector: dict, labels: dict) -> bool:
 def _matches(term: dict, owner: dict, pod: dict) -> bool:
     """Whether pod matches a PodAffinityTerm of owner (namespaces default to owner's)."""
     return (_meta(pod).get("namespace") in (term.get("namespaces") or [_meta(owner).get("namespace")])
-            and _selects(term.get("labelSelector") or {}, _meta(pod).get("labels") or {}))
+            and label_selector_matches(term.get("labelSelector") or {}, _meta(pod).get("labels") or {}))
 
 
 def _domain(node: dict | None, key: str):
