@@ -42,6 +42,17 @@ def test_taints_selectors_and_anti_affinity_place_pods(apiserver, kubectl):
     assert [p["spec"]["nodeName"] for p in pods(kubectl, "vip")] == ["cp-1"]
 
 
+def test_a_disruption_budget_counts_the_healthy_pods(apiserver, kubectl):
+    apiserver.ready_nodes("node-1", "node-2")
+    kubectl("apply", "--server-side", "-f", "-", input=manifest("Deployment", "api", {}, replicas=2), check=True)
+    kubectl("apply", "--server-side", "-f", "-", check=True, input=json.dumps({
+        "apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "api", "namespace": "default"},
+        "spec": {"selector": {"matchLabels": {"app": "api"}}, "minAvailable": "50%"}}))
+    kubectl("wait", "--for=condition=DisruptionAllowed", "pdb/api", "--timeout=5s", check=True)
+    status = json.loads(kubectl("get", "pdb", "api", "-o", "json", check=True).stdout)["status"]
+    assert (status["currentHealthy"], status["desiredHealthy"], status["disruptionsAllowed"]) == (2, 1, 1)
+
+
 def test_a_job_runs_a_pod_to_completion(apiserver, kubectl):
     apiserver.ready_nodes()
     kubectl("apply", "--server-side", "-f", "-", check=True,

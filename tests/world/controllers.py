@@ -10,8 +10,8 @@ controller would); ``None`` leaves the status as it is (nobody reconciles the ob
 - ``operators``: the custom resources' controllers, which reconcile only while their Deployment is
   available (cert-manager, External Secrets, Flux, flux-operator's FluxInstance in ``flux``,
   cilium-operator's CRDs in ``cilium``); ``apps``: what some charts' programs wait for.
-- ``core``: Services (LoadBalancer ingress), PVCs (bound), Namespaces (default ServiceAccount), CRDs
-  (NamesAccepted + Established, and so served).
+- ``core``: Services (LoadBalancer ingress), PVCs (bound), PodDisruptionBudgets (healthy pods),
+  Namespaces (default ServiceAccount), CRDs (NamesAccepted + Established, and so served).
 
 Handlers run after each write (the objects a change affects are reconciled too, see ``on_event``),
 synchronously unless a delay is configured for the kind; a kind's controller can be switched off.
@@ -154,6 +154,10 @@ class Controllers(ClusterView):
         if owner:
             self.schedule("FluxInstance", ("fluxcd.controlplane.io", "fluxinstances",
                                            (meta.get("labels") or {}).get("fluxcd.controlplane.io/namespace"), owner))
+        if kind == "Pod":
+            for pdb in self.list("policy", "v1", "poddisruptionbudgets", meta.get("namespace", "")):
+                self.schedule("PodDisruptionBudget", ("policy", "poddisruptionbudgets", meta["namespace"],
+                                                      _meta(pdb)["name"]))
         if kind in POD_INPUTS:
             for pod in [p for p in self.pods() if not kubelet.settled(p)]:
                 self.schedule("Pod", ("", "pods", _meta(pod)["namespace"], _meta(pod)["name"]))
@@ -249,6 +253,7 @@ HANDLERS = {
     ("", "Pod"): kubelet.pod_handler,
     ("", "Service"): core.service_handler,
     ("", "PersistentVolumeClaim"): core.pvc_handler,
+    ("policy", "PodDisruptionBudget"): core.pdb_handler,
     ("apps", "Deployment"): workloads.deployment_handler,
     ("apps", "ReplicaSet"): workloads.replicaset_handler,
     ("apps", "DaemonSet"): workloads.daemonset_handler,

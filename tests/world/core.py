@@ -1,12 +1,15 @@
 """Controllers of built-in kinds that need little: the serviceaccounts controller (a Namespace's default
-ServiceAccount), a LoadBalancer provider (ingress from TEST-NET-1, never contacted), PVC binding, and
-apiextensions-apiserver's naming controller (CRDs NamesAccepted + Established, and so served)."""
+ServiceAccount), a LoadBalancer provider (ingress from TEST-NET-1, never contacted), PVC binding, the
+disruption controller (PodDisruptionBudget status) and apiextensions-apiserver's naming controller
+(CRDs NamesAccepted + Established, and so served)."""
 from __future__ import annotations
 
 import copy
 import hashlib
+import math
 
-from .objects import set_condition
+from .objects import ready, set_condition
+from .scheduling import label_selector_matches
 from .store import _meta
 
 
@@ -52,4 +55,28 @@ def crd_handler(ctl, res, key, obj) -> dict:
     storage = [v.get("name") for v in spec.get("versions") or [] if v.get("storage")]
     stored = list(dict.fromkeys([*(status.get("storedVersions") or []), *storage]))
     status.update(acceptedNames=names, conditions=conds, storedVersions=stored)
+    return status
+
+
+def _count(value, total: int) -> int:
+    """An IntOrString of a PDB: a number, or a percentage of total rounded up (intstr.GetScaledValueFromIntOrPercent)."""
+    if isinstance(value, str) and value.endswith("%"):
+        return math.ceil(total * int(value[:-1]) / 100)
+    return int(value)
+
+
+def pdb_handler(ctl, res, key, obj) -> dict:
+    """pkg/controller/disruption/disruption.go: healthy pods against minAvailable/maxUnavailable."""
+    spec, meta = obj.get("spec") or {}, _meta(obj)
+    pods = [p for p in ctl.list("", "v1", "pods", meta["namespace"])
+            if label_selector_matches(spec.get("selector") or {}, _meta(p).get("labels") or {})]
+    expected, healthy = len(pods), sum(1 for p in pods if ready(p))
+    desired = (_count(spec["minAvailable"], expected) if "minAvailable" in spec
+               else max(0, expected - _count(spec.get("maxUnavailable", 0), expected)))
+    allowed = max(0, healthy - desired)
+    status = copy.deepcopy(obj.get("status") or {})
+    conds = set_condition(status.get("conditions") or [], "DisruptionAllowed", "True" if allowed else "False",
+                          "SufficientPods" if allowed else "InsufficientPods", "", meta.get("generation", 1))
+    status.update(currentHealthy=healthy, desiredHealthy=desired, disruptionsAllowed=allowed, expectedPods=expected,
+                  observedGeneration=meta.get("generation", 1), conditions=conds)
     return status
