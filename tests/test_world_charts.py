@@ -184,6 +184,9 @@ def test_seeded_crds_block_the_chart_until_labelled_for_adoption(fresh):
 def test_wait_waits_for_what_the_pods_need(fresh, rendered_template):
     no_crds = fresh.install("cert-manager", timeout="5s")  # its post-install hook waits for the CRDs
     assert no_crds.returncode == 1 and "post-install" in no_crds.stderr
+    said = fresh.tools.kubectl("get", "events", "-n", "cert-manager", "--field-selector=reason=ProgramWaiting",
+                               "-o", "jsonpath={.items[*].message}").stdout
+    assert "Not ready: the cert-manager CRDs are not yet installed on the Kubernetes API server" in said
     no_secret = fresh.install("onepassword-connect", timeout="3s")
     assert no_secret.returncode == 1 and "context deadline exceeded" in no_secret.stderr
     events = fresh.tools.kubectl("get", "events", "-n", "external-secrets", "-o", "json").stdout

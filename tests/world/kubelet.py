@@ -145,6 +145,8 @@ def _run(ctl, obj: dict, node: dict) -> dict:
     meta, spec = _meta(obj), obj.get("spec") or {}
     status = copy.deepcopy(obj.get("status") or {})
     waits = apps.waiting(ctl, obj)
+    if waits:  # what the program would log; the world says it with an Event, as it runs no container
+        record(ctl, obj, "world", "ProgramWaiting", waits, spec.get("nodeName", ""))
     done = spec.get("restartPolicy", "Always") != "Always" and not waits
     t = status.get("startTime") or now()
     state = ({"terminated": {"exitCode": 0, "reason": "Completed", "startedAt": t, "finishedAt": now()}} if done

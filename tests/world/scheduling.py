@@ -1,10 +1,11 @@
-"""kube-scheduler's filters and the node-lifecycle taints, as pure functions over stored objects.
+"""kube-scheduler's filters, as pure functions over stored objects.
 
-Filters (k8s.io/kubernetes pkg/scheduler/framework/plugins/...): NodeUnschedulable, NodeName,
-NodeAffinity (nodeSelector + required node affinity, nodeaffinity/node_affinity.go), TaintToleration
-(NoSchedule/NoExecute, tainttoleration/taint_toleration.go), NodePorts (nodeports/node_ports.go) and
-required InterPodAffinity (interpodaffinity/filtering.go). Each node that fails records the first
-failing filter's reason; the message is FitError.Error (pkg/scheduler/framework/types.go)."""
+Filters (k8s.io/kubernetes pkg/scheduler/framework/plugins/..., in the default plugin order):
+NodeUnschedulable, TaintToleration (NoSchedule/NoExecute, tainttoleration/taint_toleration.go),
+NodeAffinity (nodeSelector + required node affinity, nodeaffinity/node_affinity.go), NodePorts
+(nodeports/node_ports.go) and required InterPodAffinity (interpodaffinity/filtering.go). Each node that
+fails records the first failing filter's reason; the message is FitError.Error
+(pkg/scheduler/framework/types.go). Resources (NodeResourcesFit), volumes and preemption are not modelled."""
 from __future__ import annotations
 
 from collections import Counter
@@ -177,7 +178,10 @@ def choose_node(pod: dict, nodes: list[dict], pods: list[dict]) -> tuple[str | N
     reasons, feasible = [], []
     for node in nodes:
         why = filter_node(pod, node, placed)
-        (reasons.append(why) if why else feasible.append(node))
+        if why:
+            reasons.append(why)
+        else:
+            feasible.append(node)
     if not feasible:
         return None, fit_error(reasons)
     owners = lambda p: [r.get("uid") for r in _meta(p).get("ownerReferences") or []]
