@@ -47,6 +47,18 @@ spec:
     - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
 """
 
+GITREPOSITORY_CRD = KUSTOMIZATION_CRD.replace("kustomizations.kustomize", "gitrepositories.source").replace(
+    "group: kustomize.", "group: source.").replace(
+    "{kind: Kustomization, plural: kustomizations, singular: kustomization, shortNames: [ks]}",
+    "{kind: GitRepository, plural: gitrepositories, singular: gitrepository}")
+
+GITREPOSITORY = """
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: flux-system, namespace: flux-system}
+spec: {interval: 1m, url: "https://example.invalid/home-ops.git", ref: {branch: main}}
+"""
+
 KUSTOMIZATION = """
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -136,6 +148,7 @@ def test_create_already_exists_with_protobuf_bodies(kubectl, apiserver):
 # ---------------------------------------------------------------------------------------- writes
 
 def test_server_side_apply_creates_then_updates(kubectl, apiserver):
+    apiserver.ready_nodes()
     manifest = textwrap.dedent("""
         apiVersion: apps/v1
         kind: Deployment
@@ -220,6 +233,19 @@ def test_status_subresource_and_raw_admin_objects(apiserver):
     assert apiserver.objects(kind="ReplicaSet") == []  # nothing left behind
 
 
+def test_service_cluster_ips_come_from_the_service_cidr(apiserver, kubectl):
+    service = lambda name, ip: json.dumps({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+                                           "spec": {"clusterIP": ip, "ports": [{"port": 53}]}})
+    assert apiserver.objects(kind="Service", name="kubernetes")[0]["spec"]["clusterIP"] == "10.96.0.1"
+    kubectl("apply", "--server-side", "-f", "-", input=service("dns", "10.96.0.10"), check=True)
+    taken = kubectl("apply", "--server-side", "-f", "-", input=service("dns2", "10.96.0.10"))
+    assert ('The Service "dns2" is invalid: spec.clusterIPs: Invalid value: []string{"10.96.0.10"}: failed to '
+            "allocate IP 10.96.0.10: provided IP is already allocated") in taken.stderr
+    outside = kubectl("apply", "--server-side", "-f", "-", input=service("dns3", "10.43.0.10"))
+    assert ("failed to allocate IP 10.43.0.10: the provided IP (10.43.0.10) is not in the valid range. "
+            "The range of valid IPs is 10.96.0.0/12") in outside.stderr
+
+
 def test_namespace_delete_removes_its_objects(kubectl, apiserver):
     kubectl("create", "namespace", "doomed", check=True)
     apiserver.seed(cm("one", "doomed"), cm("two", "doomed"))
@@ -273,12 +299,23 @@ def test_crd_established_after_a_delay(apiserver, kubectl):
 
 
 def test_flux_objects_get_ready_and_sticky_overrides_hold(apiserver, kubectl):
-    kubectl("apply", "--server-side", "-f", "-", input=KUSTOMIZATION_CRD, check=True)
-    kubectl("wait", "--for=condition=Established", "crd/kustomizations.kustomize.toolkit.fluxcd.io", check=True)
+    apiserver.ready_nodes()
+    kubectl("apply", "--server-side", "-f", "-", check=True, input=KUSTOMIZATION_CRD + "---" + GITREPOSITORY_CRD)
+    kubectl("wait", "--for=condition=Established", "crd/kustomizations.kustomize.toolkit.fluxcd.io",
+            "crd/gitrepositories.source.toolkit.fluxcd.io", check=True)
     kubectl("create", "namespace", "flux-system", check=True)
     kubectl("apply", "--server-side", "-f", "-", input=KUSTOMIZATION % {"path": "./a"}, check=True)
-    kubectl("wait", "-n", "flux-system", "--for=condition=Ready", "kustomization/cluster-apps", "--timeout=10s",
-            check=True)
+    assert not json.loads(kubectl("get", "ks", "-n", "flux-system", "cluster-apps", "-o", "json",
+                                  check=True).stdout).get("status")  # no kustomize-controller runs yet
+    for name in ("kustomize-controller", "source-controller"):
+        kubectl("apply", "--server-side", "-f", "-", input=workload("Deployment", name, "flux-system"), check=True)
+    kubectl("wait", "-n", "flux-system", "--for=condition=Ready=False", "kustomization/cluster-apps", check=True)
+    message = kubectl("get", "ks", "-n", "flux-system", "cluster-apps",
+                      "-o", 'jsonpath={.status.conditions[?(@.type=="Ready")].message}', check=True).stdout
+    assert message == "Source 'GitRepository/flux-system/flux-system' not found"
+    kubectl("apply", "--server-side", "-f", "-", input=GITREPOSITORY, check=True)
+    kubectl("wait", "-n", "flux-system", "--for=condition=Ready", "kustomization/cluster-apps",
+            "gitrepository/flux-system", "--timeout=10s", check=True)
     ks = json.loads(kubectl("get", "ks", "-n", "flux-system", "cluster-apps", "-o", "json", check=True).stdout)
     ready = next(c for c in ks["status"]["conditions"] if c["type"] == "Ready")
     assert ready["observedGeneration"] == ks["metadata"]["generation"] == ks["status"]["observedGeneration"]
@@ -344,27 +381,49 @@ spec:
 """
 
 
-def test_flux_instance_installs_flux_and_its_sync_objects(kubectl):
+def test_flux_instance_installs_flux_and_its_sync_objects(apiserver, kubectl):
+    apiserver.ready_nodes()
     kubectl("apply", "--server-side", "-f", "-", check=True, input=CRD.replace("widgets.example.com", (
         "fluxinstances.fluxcd.controlplane.io")).replace("example.com", "fluxcd.controlplane.io").replace(
         "{kind: Widget, plural: widgets, singular: widget, shortNames: [wd]}",
         "{kind: FluxInstance, plural: fluxinstances, singular: fluxinstance}") % {"scope": "Namespaced"})
     kubectl("create", "namespace", "flux-system", check=True)
     kubectl("apply", "--server-side", "-f", "-", input=FLUX_INSTANCE, check=True)
-    kubectl("wait", "-n", "flux-system", "--for=condition=Ready", "fluxinstance/flux", "--timeout=10s", check=True)
-    kubectl("wait", "-n", "flux-system", "--for=condition=Ready", "kustomization/flux-system",
+    assert kubectl("wait", "-n", "flux-system", "--for=jsonpath={.status}", "fluxinstance/flux",
+                   "--timeout=1s").returncode == 1  # nothing reconciles it without flux-operator
+    kubectl("apply", "--server-side", "-f", "-", input=workload("Deployment", "flux-operator", "flux-system"),
+            check=True)
+    kubectl("wait", "-n", "flux-system", "--for=condition=Ready=False", "gitrepository/flux-system", check=True)
+    instance = json.loads(kubectl("get", "fluxinstance", "-n", "flux-system", "flux", "-o", "json", check=True).stdout)
+    assert instance["metadata"]["finalizers"] == ["fluxcd.controlplane.io/finalizer"]
+    ready = next(c for c in instance["status"]["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["message"]) == ("Unknown", "Reconciliation in progress")  # waits for the sync
+    kubectl("create", "secret", "generic", "flux-system", "-n", "flux-system", "--from-literal=identity=x",
+            check=True)
+    kubectl("wait", "-n", "flux-system", "--for=condition=Ready", "fluxinstance/flux", "kustomization/flux-system",
             "gitrepository/flux-system", "--timeout=10s", check=True)
     repo = json.loads(kubectl("get", "gitrepo", "-n", "flux-system", "flux-system", "-o", "json", check=True).stdout)
     assert repo["spec"]["ref"] == {"name": "refs/heads/main"} and repo["spec"]["secretRef"] == {"name": "flux-system"}
+    assert repo["metadata"]["labels"]["fluxcd.controlplane.io/name"] == "flux"
     ks = json.loads(kubectl("get", "ks", "-n", "flux-system", "flux-system", "-o", "json", check=True).stdout)
-    assert ks["spec"]["path"] == "kubernetes/flux/cluster"
+    assert ks["spec"]["path"] == "kubernetes/flux/cluster" and ks["spec"]["interval"] == "10m0s"
     assert ks["spec"]["sourceRef"] == {"kind": "GitRepository", "name": "flux-system"}
     deployments = names(kubectl("get", "deploy", "-n", "flux-system", "-o", "name", check=True))
-    assert deployments == ["helm-controller", "kustomize-controller", "notification-controller", "source-controller"]
+    assert deployments == ["flux-operator", "helm-controller", "kustomize-controller", "notification-controller",
+                           "source-controller"]
     assert "helmreleases" in kubectl("api-resources", "--api-group=helm.toolkit.fluxcd.io", check=True).stdout
+    status = json.loads(kubectl("get", "fluxinstance", "-n", "flux-system", "flux", "-o", "json", check=True).stdout)
+    assert status["status"]["lastAppliedRevision"].startswith("v2.8.7@sha256:")
+    kubectl("patch", "fluxinstance", "-n", "flux-system", "flux", "--type=merge", "-p",
+            '{"spec": {"components": ["source-controller", "kustomize-controller", "helm-controller"]}}', check=True)
+    assert "notification-controller" not in kubectl("get", "deploy", "-n", "flux-system", check=True).stdout  # pruned
+    kubectl("delete", "fluxinstance", "-n", "flux-system", "flux", "--timeout=10s", check=True)  # uninstalls Flux
+    assert names(kubectl("get", "deploy", "-n", "flux-system", "-o", "name", check=True)) == ["flux-operator"]
+    assert "helmreleases" not in kubectl("api-resources", "-o", "name", check=True).stdout
 
 
 def test_controllers_can_be_switched_off(apiserver, kubectl):
+    apiserver.ready_nodes()
     apiserver.admin("POST", "controllers", {"kind": "Deployment", "enabled": False})
     kubectl("apply", "--server-side", "-f", "-", input=workload("Deployment", "web", "default"), check=True)
     assert kubectl("rollout", "status", "deploy/web", "--timeout=1s").returncode == 1
@@ -430,6 +489,7 @@ def chart(tmp_path):
 
 
 def test_helm_install_upgrade_uninstall_with_secret_storage(helm, kubectl, chart, apiserver):
+    apiserver.ready_nodes()
     helm("install", "tiny", chart, "-n", "apps", "--create-namespace", "--wait", "--timeout", "30s", check=True)
     releases = json.loads(helm("list", "-A", "-o", "json", check=True).stdout)
     assert [(r["name"], r["namespace"], r["status"], r["revision"]) for r in releases] == [

@@ -8,7 +8,7 @@ import time
 
 import yaml
 
-from tests.project import REPO_ROOT, Project
+from tests.project import REPO_ROOT, Project, require_shared
 
 
 def _world(*args: str) -> subprocess.CompletedProcess:
@@ -45,9 +45,25 @@ def test_start_env_calls_and_stop_leave_no_process(tmp_path):
     assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
 
 
+def test_start_uses_the_real_charts_when_shared_has_them(tmp_path):
+    """DIR/env points BOOTSTRAP_CHART_SOURCE at ../shared/charts; --charts stand-in writes stand-ins."""
+    charts = require_shared("charts")
+    real, stand_in = tmp_path / "real", tmp_path / "stand-in"
+    assert _world("start", str(real)).returncode == 0
+    assert _world("start", "--charts", "stand-in", str(stand_in)).returncode == 0
+    try:
+        assert f"BOOTSTRAP_CHART_SOURCE={charts}\n" in (real / "env").read_text()
+        assert not (real / "charts").exists()
+        assert f"BOOTSTRAP_CHART_SOURCE={stand_in / 'charts'}\n" in (stand_in / "env").read_text()
+        assert (stand_in / "charts" / "cilium-1.19.4" / "Chart.yaml").is_file()
+    finally:
+        _world("stop", str(real))
+        _world("stop", str(stand_in))
+
+
 def test_crd_helmfile_renders_offline_without_envoy_gateway(tmp_path):
     """The requirements' step-3 command, as written, after `doit render` in the world's environment
-    (its chart source), in a copy of the project (no network)."""
+    (its chart source: the real charts), in a copy of the project (no network)."""
     world_dir, project = tmp_path / "world", Project.copy(tmp_path / "repo")
     assert _world("start", str(world_dir)).returncode == 0
     try:

@@ -91,6 +91,9 @@ def summary(calls: list[dict]) -> list[str]:
 def cluster(tmp_path_factory, schema_env):
     base = tmp_path_factory.mktemp("e2e")
     project = Project.copy(base / "repo")
+    # Stand-in charts until the product's helmfiles pass --skip-deps: with the real charts helmfile runs
+    # `helm dependency build` for the local external-secrets chart, which downloads its
+    # bitwarden-sdk-server dependency from ghcr.io (see the world-real-charts report).
     world = World(base / "world", project.root).start()
     env = {**schema_env, **world.env(), "BOOTSTRAP_TIMEOUT_FLUX": "60", "BOOTSTRAP_TIMEOUT_NODES": "60"}
     c = Cluster(project, world, env)

@@ -10,10 +10,11 @@ HTTPS on 127.0.0.1 with a generated CA (``pki.py``); client certificates are acc
 and nothing is authorized. Discovery is the legacy (non-aggregated) format, OpenAPI v3 is a stub that
 tells clients the server validates fields (``resources.py``), ``/openapi/v2`` is 404 (kubectl copes).
 Objects, selectors, patches and server-side apply live in ``store.py``/``patches.py``/``ssa.py``;
-protobuf request bodies (helm's release Secrets) are decoded by ``protobuf.py``; simulated controllers
-in ``controllers.py``; the ``/_world/`` admin API in ``admin.py``. Responses are always JSON.
+protobuf request bodies (helm's release Secrets) are decoded by ``protobuf.py``; admission webhooks in
+``admission.py``; simulated controllers in ``controllers.py``; the ``/_world/`` admin API in ``admin.py``.
+Responses are always JSON.
 
-Run: ``python3 -m tests.world.apiserver --dir DIR [--port N] [--san IP ...]``. When ready it writes
+Run: ``python3 -m tests.world.apiserver --dir DIR [--port N] [--san IP ...] [--service-cidr CIDR]``. When ready it writes
 ``DIR/apiserver.json`` (url, port, pid, ca_file, client_cert, client_key, kubeconfig) and an admin
 ``DIR/kubeconfig``; SIGTERM stops it cleanly. State persists in ``DIR/apiserver-state.json``.
 In-process: ``ApiServer(dir).start()`` ... ``.stop()``.
@@ -39,8 +40,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from . import admin, errors, resources, tables
+from . import admin, admission, errors, resources, tables
 from .controllers import Controllers
+from .defaults import DEFAULT_SERVICE_CIDR
 from .patches import merge_patch
 from .pki import ensure_pki, write_atomic
 from .protobuf import ProtobufError, decode_object
@@ -322,6 +324,9 @@ class Handler(BaseHTTPRequestHandler):
                   "DELETE": self.do_delete}.get(self.command)
         if action is None:
             raise errors.method_not_supported(res.group, res.plural, self.command.lower())
+        if self.command != "GET":
+            admission.review(self.world.controllers, self.command, res, namespace, name, sub,
+                             self.decode(raw, ctype) if raw else None)
         code, body = action(call)
         self.send_json(code, body)
 
@@ -539,9 +544,11 @@ class ApiServer:
     """The fake API server, in-process: start()/stop(), or use as a context manager."""
 
     def __init__(self, directory: pathlib.Path | str, port: int = 0, sans: tuple[str, ...] | list[str] = (),
-                 kube_version: str = DEFAULT_KUBE_VERSION, host: str = "127.0.0.1"):
+                 kube_version: str = DEFAULT_KUBE_VERSION, host: str = "127.0.0.1",
+                 service_cidr: str = DEFAULT_SERVICE_CIDR):
         """Configure (nothing starts yet)."""
         self.dir = pathlib.Path(directory)
+        self.service_cidr = service_cidr
         self.requested_port, self.sans, self.host = port, list(sans), host
         self.kube_version = kube_version
         self.stopping = threading.Event()
@@ -561,7 +568,7 @@ class ApiServer:
         self.dir.mkdir(parents=True, exist_ok=True)
         t0 = time.monotonic()
         self.pki = ensure_pki(self.dir, self.sans)
-        self.store = Store(self.dir / "apiserver-state.json")
+        self.store = Store(self.dir / "apiserver-state.json", service_cidr=self.service_cidr)
         self.controllers = Controllers(self.store)
         if not self.store.loaded:
             self.store.seed_defaults()
@@ -697,12 +704,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = random)")
     ap.add_argument("--san", action="append", default=[], help="extra serving-certificate SAN (repeatable)")
     ap.add_argument("--kube-version", default=DEFAULT_KUBE_VERSION, help="version reported by /version")
+    ap.add_argument("--service-cidr", default=DEFAULT_SERVICE_CIDR,
+                    help="--service-cluster-ip-range: where Services get their cluster IPs")
     ap.add_argument("--controller-delay", action="append", default=[], metavar="KIND=SECONDS",
                     help="delay a kind's simulated controller (repeatable)")
     ap.add_argument("--disable-controller", action="append", default=[], metavar="KIND",
                     help="switch a kind's simulated controller off (repeatable)")
     args = ap.parse_args(argv)
-    server = ApiServer(args.dir, args.port, args.san, args.kube_version)
+    server = ApiServer(args.dir, args.port, args.san, args.kube_version, service_cidr=args.service_cidr)
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())

@@ -1,7 +1,8 @@
-"""Stand-in charts: the real charts live in OCI/HTTP registries the world cannot reach, so the world
-writes small charts with the same names and versions as bootstrap/charts.yaml pins, each with a
-workload named after the release and, where the real chart (or the controller it installs) brings
-CRDs, those CRDs in crds/. The tool reaches them through BOOTSTRAP_CHART_SOURCE only."""
+"""Stand-in charts, for when the real upstream charts (../shared/charts, test data) are absent or a
+test asks for them (``World(charts="stand-in")``, ``python3 -m tests.world start --charts stand-in``):
+small charts with the same names and versions as bootstrap/charts.yaml pins, each with a workload
+named after the release and, where the real chart (or the controller it installs) brings CRDs, those
+CRDs in crds/. The tool reaches them through BOOTSTRAP_CHART_SOURCE only."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -44,6 +45,15 @@ def crd(group: str, kind: str, plural: str, scope: str, version: str) -> dict:
                                                                   "x-kubernetes-preserve-unknown-fields": True}}}]}}
 
 
+# Node agents run like the real charts' (cilium, kube-vip): host network, every taint tolerated.
+AGENT = """      hostNetwork: true
+      tolerations:
+        - operator: Exists
+"""
+SCHEDULING = """      {{- with .Values.tolerations }}
+      tolerations: {{- toYaml . | nindent 8 }}
+      {{- end }}
+"""
 WORKLOAD = """apiVersion: apps/v1
 kind: {kind}
 metadata:
@@ -62,7 +72,10 @@ spec:
       annotations:
         values-sha: {{{{ toJson .Values | sha256sum }}}}
     spec:
-      containers:
+      {{{{- with .Values.nodeSelector }}}}
+      nodeSelector: {{{{- toYaml . | nindent 8 }}}}
+      {{{{- end }}}}
+{scheduling}      containers:
         - name: main
           image: registry.invalid/{chart}:{version}
 """
@@ -92,7 +105,8 @@ def write_chart(root: Path, chart: str, version: str) -> Path:
     kind = "DaemonSet" if chart in DAEMONSETS else "Deployment"
     replicas = "" if kind == "DaemonSet" else "  replicas: 1\n"
     (folder / "templates" / "workload.yaml").write_text(
-        WORKLOAD.format(kind=kind, replicas=replicas, chart=chart, version=version))
+        WORKLOAD.format(kind=kind, replicas=replicas, chart=chart, version=version,
+                        scheduling=AGENT if kind == "DaemonSet" else SCHEDULING))
     if chart == "flux-instance":
         (folder / "templates" / "instance.yaml").write_text(FLUX_INSTANCE)
     if chart in CRDS:

@@ -1,8 +1,10 @@
 """What the real API server does to an object on write, before storage: defaults and validation.
 
 Only what clients observe and rely on: Secret ``stringData`` folded into ``data``; Namespace finalizer and
-phase; Service cluster IP allocation (helm's ``--wait`` needs a ClusterIP); Deployment and friends' default
-replicas; name validation with the messages of k8s.io/apimachinery/pkg/util/validation/validation.go.
+phase; Service cluster IP allocation from the service CIDR (helm's ``--wait`` needs a ClusterIP), a
+requested one refused outside the range or when taken (pkg/registry/core/service/ipallocator: ErrNotInRange,
+ErrAllocated); Deployment and friends' default replicas; name validation with the messages of
+k8s.io/apimachinery/pkg/util/validation/validation.go.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ SUBDOMAIN_MSG = ("a lowercase RFC 1123 subdomain must consist of lower case alph
 LABEL_NAMED = {("", "namespaces"), ("", "services")}
 # Kinds with relaxed (path segment) names: RBAC objects allow ':' etc.
 PATH_SEGMENT_NAMED = {"roles", "rolebindings", "clusterroles", "clusterrolebindings"}
-SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
+DEFAULT_SERVICE_CIDR = "10.96.0.0/12"  # kube-apiserver's --service-cluster-ip-range default
 
 
 def validate_name(res, obj: dict) -> None:
@@ -72,18 +74,38 @@ def _namespace(obj: dict) -> None:
     labels.setdefault("kubernetes.io/metadata.name", obj["metadata"].get("name", ""))
 
 
-def allocate_cluster_ip(used: set[str], seed: str) -> str:
+def kubernetes_service_ip(cidr: str) -> str:
+    """The first address of the service CIDR, which the kubernetes Service takes."""
+    return str(ipaddress.ip_network(cidr).network_address + 1)
+
+
+def allocate_cluster_ip(used: set[str], seed: str, cidr: str) -> str:
     """A free address from the service CIDR, deterministic for a given seed."""
-    hosts = SERVICE_CIDR.num_addresses - 2
+    network = ipaddress.ip_network(cidr)
+    hosts = network.num_addresses - 2
     start = (sum(seed.encode()) * 7919) % hosts
     for i in range(hosts):
-        ip = str(SERVICE_CIDR.network_address + 1 + (start + i) % hosts)
-        if ip not in used and ip != "10.96.0.1":
+        ip = str(network.network_address + 1 + (start + i) % hosts)
+        if ip not in used and ip != kubernetes_service_ip(cidr):
             return ip
     raise RuntimeError("service CIDR exhausted")
 
 
-def _service(obj: dict, used_ips: set[str]) -> None:
+def _check_cluster_ip(obj: dict, ip: str, used: set[str], cidr: str) -> None:
+    """A requested cluster IP must lie in the service CIDR and be free (422 otherwise)."""
+    try:
+        inside = ipaddress.ip_address(ip) in ipaddress.ip_network(cidr)
+    except ValueError:
+        inside = False
+    why = (f"the provided IP ({ip}) is not in the valid range. The range of valid IPs is {cidr}" if not inside
+           else "provided IP is already allocated" if ip in used else None)
+    if why:
+        raise invalid("", "Service", (obj.get("metadata") or {}).get("name", ""), [(
+            "FieldValueInvalid", "spec.clusterIPs",
+            f'Invalid value: []string{{"{ip}"}}: failed to allocate IP {ip}: {why}')])
+
+
+def _service(obj: dict, used_ips: set[str], cidr: str) -> None:
     """Type, ports and cluster IP defaults."""
     spec = obj.setdefault("spec", {})
     spec.setdefault("type", "ClusterIP")
@@ -95,7 +117,9 @@ def _service(obj: dict, used_ips: set[str]) -> None:
         return
     if not spec.get("clusterIP"):
         meta = obj.get("metadata") or {}
-        spec["clusterIP"] = allocate_cluster_ip(used_ips, f"{meta.get('namespace')}/{meta.get('name')}")
+        spec["clusterIP"] = allocate_cluster_ip(used_ips, f"{meta.get('namespace')}/{meta.get('name')}", cidr)
+    elif spec["clusterIP"] != "None":
+        _check_cluster_ip(obj, spec["clusterIP"], used_ips, cidr)
     if spec["clusterIP"] != "None":
         spec.setdefault("clusterIPs", [spec["clusterIP"]])
     spec.setdefault("ipFamilies", ["IPv4"])
@@ -133,13 +157,13 @@ def _workload(obj: dict) -> None:
         spec.setdefault("podManagementPolicy", "OrderedReady")
 
 
-def apply_defaults(res, obj: dict, used_ips: set[str] | None = None) -> None:
+def apply_defaults(res, obj: dict, used_ips: set[str] | None = None, cidr: str = DEFAULT_SERVICE_CIDR) -> None:
     """Apply the server-side defaults of a kind to an object about to be stored (in place)."""
     if res.group == "" and res.plural == "secrets":
         _secret(obj)
     elif res.group == "" and res.plural == "namespaces":
         _namespace(obj)
     elif res.group == "" and res.plural == "services":
-        _service(obj, used_ips or set())
+        _service(obj, used_ips or set(), cidr)
     elif res.group == "apps" and res.plural in ("deployments", "statefulsets", "replicasets", "daemonsets"):
         _workload(obj)

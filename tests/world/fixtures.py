@@ -13,7 +13,8 @@ Import them where needed (``from tests.world.fixtures import *`` in a conftest o
 ``ApiHandle``: ``.url``, ``.port``, ``.dir``, ``.kubeconfig``, ``.ca_file``, ``.mode``;
 ``.admin(method, path, body=None)`` for ``/_world/...`` (path relative to ``/_world/``);
 ``.api(method, path, body=None, content_type=...)`` -> ``(status, json)`` for raw API calls;
-``.seed(*objects)``, ``.objects(**filters)``, ``.set_condition(...)``, ``.requests()``;
+``.seed(*objects)``, ``.objects(**filters)``, ``.set_condition(...)``, ``.requests()``,
+``.ready_nodes(*names)`` (Nodes made Ready by a stand-in CNI DaemonSet, so pods can run);
 ``.stop()``, ``.start()``, ``.restart()`` (same port and state directory).
 """
 from __future__ import annotations
@@ -33,6 +34,7 @@ import pytest
 
 from .apiserver import ApiServer
 from .binaries import REPO, ensure_binaries
+from .defaults import DEFAULT_SERVICE_CIDR
 
 __all__ = [
     "ApiHandle",
@@ -50,9 +52,11 @@ __all__ = [
 class ApiHandle:
     """One fake API server (in-process or subprocess) and helpers to drive it."""
 
-    def __init__(self, directory: pathlib.Path, mode: str = "inprocess", sans=(), port: int = 0):
+    def __init__(self, directory: pathlib.Path, mode: str = "inprocess", sans=(), port: int = 0,
+                 service_cidr: str = DEFAULT_SERVICE_CIDR):
         """Configure; call start()."""
         self.dir, self.mode, self.sans, self.port = pathlib.Path(directory), mode, tuple(sans), port
+        self.service_cidr = service_cidr
         self.server: ApiServer | None = None
         self.proc: subprocess.Popen | None = None
         self.info: dict = {}
@@ -62,7 +66,7 @@ class ApiHandle:
     def start(self, timeout: float = 20.0) -> ApiHandle:
         """Start the server (reusing the port after a stop)."""
         if self.mode == "inprocess":
-            self.server = ApiServer(self.dir, self.port, self.sans).start()
+            self.server = ApiServer(self.dir, self.port, self.sans, service_cidr=self.service_cidr).start()
             self.info = self.server.info
         else:
             self._start_process(timeout)
@@ -74,7 +78,8 @@ class ApiHandle:
         """Launch python3 -m tests.world.apiserver and wait for its apiserver.json."""
         info_file = self.dir / "apiserver.json"
         info_file.unlink(missing_ok=True)
-        cmd = [sys.executable, "-m", "tests.world.apiserver", "--dir", str(self.dir), "--port", str(self.port)]
+        cmd = [sys.executable, "-m", "tests.world.apiserver", "--dir", str(self.dir), "--port", str(self.port),
+               "--service-cidr", self.service_cidr]
         for san in self.sans:
             cmd += ["--san", san]
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -155,6 +160,18 @@ class ApiHandle:
     def seed(self, *objects: dict) -> list[dict]:
         """Put objects raw (status kept)."""
         return self.admin("POST", "objects", {"items": list(objects)})["items"]
+
+    def ready_nodes(self, *names: str) -> list[dict]:
+        """Register worker Nodes and a host-network CNI DaemonSet ("cilium") that turns them Ready."""
+        cni = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "cilium", "namespace": "kube-system"},
+               "spec": {"selector": {"matchLabels": {"app": "cni"}}, "template": {
+                   "metadata": {"labels": {"app": "cni"}},
+                   "spec": {"hostNetwork": True, "tolerations": [{"operator": "Exists"}],
+                            "containers": [{"name": "agent", "image": "registry.invalid/cni:1"}]}}}}
+        nodes = [{"apiVersion": "v1", "kind": "Node", "metadata": {"name": n, "labels": {
+            "kubernetes.io/hostname": n, "kubernetes.io/os": "linux"}}} for n in names or ("node-1",)]
+        self.seed(*nodes, cni)
+        return self.objects(kind="Node")
 
     def objects(self, **filters) -> list[dict]:
         """Raw stored objects, filtered by apiVersion/kind/namespace/name."""

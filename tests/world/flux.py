@@ -1,54 +1,92 @@
-"""The simulated flux-operator: what a FluxInstance does to a cluster.
+"""The simulated flux-operator (controlplaneio-fluxcd/flux-operator v0.49.0): what a FluxInstance does.
 
-Per the flux-operator documentation (fluxoperator.dev, "Flux Instance CRD" and "Flux Cluster Sync
-Configuration"): the operator installs the Flux distribution (the CRDs and one Deployment per
-component) in the FluxInstance's namespace and, when ``.spec.sync`` is set, generates a source
-(GitRepository, OCIRepository or Bucket) and a Kustomization, both named after the namespace (or
-``.spec.sync.name``). The instance is Ready once every component Deployment is available.
+While a flux-operator Deployment is available in the FluxInstance's namespace (the documented rule:
+the instance lives where the operator runs), internal/controller/fluxinstance_controller.go:
+- adds the finalizer ``fluxcd.controlplane.io/finalizer`` first;
+- resolves ``spec.distribution.version`` (a semver range such as ``2.x``) against the Flux versions
+  the operator embeds (config/data/flux/) and builds the distribution with internal/builder
+  (templates.go): per component its CRDs, ServiceAccount, Deployment (and Services), the roles with
+  the ``-<namespace>`` suffix, the NetworkPolicies when ``cluster.networkPolicy`` (default true), and
+  for ``spec.sync`` the source and Kustomization named after the namespace (``syncTmpl``); every object
+  carries the builder's labels and the ssa owner labels (``fluxcd.controlplane.io/name|namespace``);
+- prunes what it applied before and no longer builds (its inventory's stale entries);
+- reports ``Reconciling``/``Ready=Unknown`` ("Reconciliation in progress") until every applied
+  workload and sync object is ready (``spec.wait``, default true), then ``Ready=True`` with
+  ``lastAppliedRevision``, ``components`` and ``inventory``;
+- on deletion deletes its inventory (uninstall.go) and removes the finalizer.
+The distribution artifact (chart default ``oci://ghcr.io/controlplaneio-fluxcd/flux-operator-manifests``)
+is not pulled: the embedded manifests are used, as without ``spec.distribution.artifact``.
 """
 from __future__ import annotations
 
 import copy
+import hashlib
 
+from .objects import condition, set_condition
 from .store import _meta
 
-DEFAULT_COMPONENTS = ("source-controller", "kustomize-controller", "helm-controller", "notification-controller")
-# component -> (group, kind, plural, [versions, storage first])
-COMPONENT_CRDS = {
-    "source-controller": [("source.toolkit.fluxcd.io", "GitRepository", "gitrepositories", ["v1", "v1beta2"]),
-                          ("source.toolkit.fluxcd.io", "OCIRepository", "ocirepositories", ["v1", "v1beta2"]),
-                          ("source.toolkit.fluxcd.io", "HelmRepository", "helmrepositories", ["v1", "v1beta2"]),
-                          ("source.toolkit.fluxcd.io", "HelmChart", "helmcharts", ["v1", "v1beta2"]),
-                          ("source.toolkit.fluxcd.io", "Bucket", "buckets", ["v1", "v1beta2"])],
-    "kustomize-controller": [("kustomize.toolkit.fluxcd.io", "Kustomization", "kustomizations", ["v1", "v1beta2"])],
-    "helm-controller": [("helm.toolkit.fluxcd.io", "HelmRelease", "helmreleases", ["v2", "v2beta2"])],
-    "notification-controller": [("notification.toolkit.fluxcd.io", "Alert", "alerts", ["v1beta3"]),
-                                ("notification.toolkit.fluxcd.io", "Provider", "providers", ["v1beta3"]),
-                                ("notification.toolkit.fluxcd.io", "Receiver", "receivers", ["v1"])],
-    "image-reflector-controller": [
-        ("image.toolkit.fluxcd.io", "ImageRepository", "imagerepositories", ["v1beta2"]),
-        ("image.toolkit.fluxcd.io", "ImagePolicy", "imagepolicies", ["v1beta2"])],
-    "image-automation-controller": [
-        ("image.toolkit.fluxcd.io", "ImageUpdateAutomation", "imageupdateautomations", ["v1beta2"])],
+FINALIZER = "fluxcd.controlplane.io/finalizer"
+# The Flux versions flux-operator v0.49.0 embeds (config/data/flux/), oldest first.
+VERSIONS = ("v2.2.3", "v2.3.0", "v2.4.0", "v2.5.0", "v2.5.1", "v2.6.0", "v2.6.1", "v2.6.2", "v2.6.3", "v2.6.4",
+            "v2.7.0", "v2.7.1", "v2.7.2", "v2.7.3", "v2.7.4", "v2.7.5", "v2.8.0", "v2.8.1", "v2.8.2", "v2.8.3",
+            "v2.8.5", "v2.8.6", "v2.8.7")
+# Flux v2.8.7 (config/data/flux/v2.8.7/*.yaml): component -> (image tag, [(plural, kind, versions, short names)]).
+COMPONENTS = {
+    "source-controller": ("v1.8.4", [
+        ("buckets", "Bucket", ["v1"], []), ("externalartifacts", "ExternalArtifact", ["v1"], []),
+        ("gitrepositories", "GitRepository", ["v1"], ["gitrepo"]), ("helmcharts", "HelmChart", ["v1"], ["hc"]),
+        ("helmrepositories", "HelmRepository", ["v1"], ["helmrepo"]),
+        ("ocirepositories", "OCIRepository", ["v1"], ["ocirepo"])]),
+    "kustomize-controller": ("v1.8.5", [("kustomizations", "Kustomization", ["v1"], ["ks"])]),
+    "helm-controller": ("v1.5.4", [("helmreleases", "HelmRelease", ["v2"], ["hr"])]),
+    "notification-controller": ("v1.8.4", [
+        ("alerts", "Alert", ["v1beta3", "v1beta2"], []), ("providers", "Provider", ["v1beta3", "v1beta2"], []),
+        ("receivers", "Receiver", ["v1", "v1beta2"], [])]),
 }
-SHORT_NAMES = {"kustomizations": ["ks"], "helmreleases": ["hr"], "gitrepositories": ["gitrepo"],
-               "ocirepositories": ["ocirepo"], "helmrepositories": ["helmrepo"], "helmcharts": ["hc"]}
-FLUX_VERSION = "v2.6.4"
-REVISION = "main@sha1:0000000000000000000000000000000000000000"
+GROUPS = {"source-controller": "source.toolkit.fluxcd.io", "kustomize-controller": "kustomize.toolkit.fluxcd.io",
+          "helm-controller": "helm.toolkit.fluxcd.io", "notification-controller": "notification.toolkit.fluxcd.io"}
+# component -> [(Service name, target port name)]
+SERVICES = {"source-controller": [("source-controller", "http")],
+            "notification-controller": [("notification-controller", "http"), ("webhook-receiver", "http-webhook")]}
+NETWORK_POLICIES = ("allow-egress", "allow-scraping", "allow-webhooks")
+MESSAGE_IN_PROGRESS = "Reconciliation in progress"
 
 
-def flux_crd(group: str, kind: str, plural: str, versions: list[str]) -> dict:
-    """A Flux CRD with status subresource and Flux's Ready/Status printer columns."""
+def resolve(wanted: str) -> str | None:
+    """The newest embedded version matching a version or range ('2.x', '2.8.x', 'v2.8.7', '2.8')."""
+    parts = wanted.lstrip("v").split(".")
+    for version in reversed(VERSIONS):
+        have = version.lstrip("v").split(".")
+        if all(p in ("x", "*", "X") or p == h for p, h in zip(parts, have)):
+            return version
+    return None
+
+
+def _digest(text: str) -> str:
+    """A stable sha256 digest standing in for an image or manifest digest."""
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _labels(namespace: str, name: str, version: str) -> dict:
+    """builder labelsTmpl plus the ssa owner labels (fluxcd/pkg/ssa SetOwnerLabels)."""
+    return {"app.kubernetes.io/managed-by": "flux-operator", "app.kubernetes.io/instance": namespace,
+            "app.kubernetes.io/version": version, "app.kubernetes.io/part-of": "flux",
+            "fluxcd.controlplane.io/name": name, "fluxcd.controlplane.io/namespace": namespace}
+
+
+ANNOTATIONS = {"kustomize.toolkit.fluxcd.io/ssa": "Ignore", "kustomize.toolkit.fluxcd.io/prune": "Disabled"}
+
+
+def _crd(group: str, plural: str, kind: str, versions: list[str], short: list[str]) -> dict:
+    """A Flux CRD (schemas left permissive) with Flux's Ready/Status printer columns."""
     columns = [{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
                {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
                {"name": "Status", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].message'}]
     return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
-            "metadata": {"name": f"{plural}.{group}", "labels": {
-                "app.kubernetes.io/part-of": "flux", "app.kubernetes.io/version": FLUX_VERSION}},
+            "metadata": {"name": f"{plural}.{group}"},
             "spec": {"group": group, "scope": "Namespaced",
-                     "names": {"kind": kind, "listKind": f"{kind}List", "plural": plural,
-                               "singular": kind.lower(), "shortNames": SHORT_NAMES.get(plural, []),
-                               "categories": ["all"] if group != "notification.toolkit.fluxcd.io" else []},
+                     "names": {"kind": kind, "listKind": f"{kind}List", "plural": plural, "singular": kind.lower(),
+                               **({"shortNames": short} if short else {})},
                      "versions": [{"name": v, "served": True, "storage": i == 0, "subresources": {"status": {}},
                                    "additionalPrinterColumns": columns,
                                    "schema": {"openAPIV3Schema": {"type": "object",
@@ -56,86 +94,161 @@ def flux_crd(group: str, kind: str, plural: str, versions: list[str]) -> dict:
                                   for i, v in enumerate(versions)]}}
 
 
-def _component_deployment(name: str, namespace: str, owner_ref: dict) -> dict:
-    """The Deployment of one Flux component."""
-    labels = {"app": name, "app.kubernetes.io/part-of": "flux", "app.kubernetes.io/component": name}
-    return {"metadata": {"name": name, "namespace": namespace, "labels": labels, "ownerReferences": [owner_ref]},
-            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
-                     "template": {"metadata": {"labels": labels},
-                                  "spec": {"serviceAccountName": name, "containers": [
-                                      {"name": "manager", "image": f"ghcr.io/fluxcd/{name}:{FLUX_VERSION}"}]}}}}
+def _component(name: str, tag: str, namespace: str, registry: str) -> list[dict]:
+    """A component's ServiceAccount, Services and Deployment (config/data/flux/<version>/<name>.yaml)."""
+    labels = {"app.kubernetes.io/component": name, "app.kubernetes.io/part-of": "flux"}
+    pod_labels = {"app": name, **labels}
+    out = [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "labels": labels}}]
+    out += [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": svc, "labels": {**labels, "control-plane": "controller"}},
+             "spec": {"type": "ClusterIP", "selector": {"app": name},
+                      "ports": [{"name": "http", "port": 80, "protocol": "TCP", "targetPort": port}]}}
+            for svc, port in SERVICES.get(name, [])]
+    container = {"name": "manager", "image": f"{registry}/{name}:{tag}",
+                 "env": [{"name": "RUNTIME_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": "metadata.namespace"}}}]}
+    out.append({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": name, "labels": {**labels, "control-plane": "controller"}},
+                "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                         **({"strategy": {"type": "Recreate"}} if name == "source-controller" else {}),
+                         "template": {"metadata": {"labels": pod_labels},
+                                      "spec": {"serviceAccountName": name, "priorityClassName": "system-cluster-critical",
+                                               "nodeSelector": {"kubernetes.io/os": "linux"},
+                                               "containers": [container]}}}})
+    return [{**o, "metadata": {**o["metadata"], "namespace": namespace}} for o in out]
 
 
-def _ensure(ctl, res, namespace: str, body: dict) -> dict:
-    """Create an object unless one of that name exists; return the stored object."""
-    name = body["metadata"]["name"]
-    existing = ctl.store.find(res, namespace, name)
-    if existing is None:
-        ctl.store.create(res, namespace, body, manager="flux-operator")
-        existing = ctl.store.find(res, namespace, name)
-    return existing
+def _roles(namespace: str) -> list[dict]:
+    """rbac.yaml under the roles kustomization (nameSuffix -<namespace>), rules left out."""
+    crole = lambda name: {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                          "metadata": {"name": f"{name}-{namespace}"}, "rules": []}
+    binding = lambda name, role, subjects: {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+        "metadata": {"name": f"{name}-{namespace}"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+        "subjects": [{"kind": "ServiceAccount", "name": s, "namespace": namespace} for s in subjects]}
+    quota = {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": f"critical-pods-{namespace}",
+                                                                       "namespace": namespace},
+             "spec": {"hard": {"pods": "1000"}, "scopeSelector": {"matchExpressions": [
+                 {"operator": "In", "scopeName": "PriorityClass",
+                  "values": ["system-node-critical", "system-cluster-critical"]}]}}}
+    return [quota, crole("crd-controller"), crole("flux-edit"), crole("flux-view"),
+            binding("cluster-reconciler", "cluster-admin", ["kustomize-controller", "helm-controller"]),
+            binding("crd-controller", f"crd-controller-{namespace}", list(COMPONENTS))]
 
 
-def _sync_objects(sync: dict, namespace: str) -> tuple[dict, dict]:
-    """(source, Kustomization) manifests for .spec.sync."""
+def _sync(sync: dict, namespace: str) -> list[dict]:
+    """syncTmpl: the source and the Kustomization, named .spec.sync.name or after the namespace."""
     name, kind = sync.get("name") or namespace, sync.get("kind", "GitRepository")
-    spec = {"interval": sync.get("interval", "1m"), "url": sync.get("url", "")}
-    ref = sync.get("ref", "")
-    if kind == "GitRepository":
-        spec["ref"] = {"name": ref} if ref.startswith("refs/") else {"branch": ref or "main"}
-    elif kind == "OCIRepository":
-        spec["ref"] = {"digest": ref} if ref.startswith("sha256:") else {"tag": ref or "latest"}
-    else:
-        spec["bucketName"] = ref
+    spec = {"interval": sync.get("interval", "1m")}
+    spec.update({"GitRepository": {"ref": {"name": sync.get("ref", "")}}, "OCIRepository": {"ref": {"tag": sync.get("ref", "")}},
+                 "Bucket": {"bucketName": sync.get("ref", "")}}[kind])
     if sync.get("pullSecret"):
         spec["secretRef"] = {"name": sync["pullSecret"]}
-    group = {"Bucket": "source.toolkit.fluxcd.io"}.get(kind, "source.toolkit.fluxcd.io")
-    source = {"apiVersion": f"{group}/v1", "kind": kind, "metadata": {"name": name, "namespace": namespace},
-              "spec": spec}
-    kustomization = {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
-                     "metadata": {"name": name, "namespace": namespace},
-                     "spec": {"interval": "10m", "path": sync.get("path", "./"), "prune": True,
-                              "sourceRef": {"kind": kind, "name": name}}}
-    return source, kustomization
+    if sync.get("provider"):
+        spec["provider"] = sync["provider"]
+    spec["endpoint" if kind == "Bucket" else "url"] = sync.get("url", "")
+    meta = {"name": name, "namespace": namespace}
+    return [{"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": kind, "metadata": meta, "spec": spec},
+            {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization", "metadata": dict(meta),
+             "spec": {"interval": "10m0s", "path": sync.get("path", ""), "prune": True,
+                      "sourceRef": {"kind": kind, "name": name}}}]
 
 
-def fluxinstance_handler(ctl, res, key, obj) -> dict:
-    """Install the distribution, generate the sync objects, report Ready when the components run."""
-    from .controllers import (  # local: controllers imports this module
-        _owner_ref,
-        set_condition,
-    )
+def build(obj: dict, version: str) -> list[dict]:
+    """Every object of the distribution for a FluxInstance, labelled as the builder does."""
     meta, spec = _meta(obj), obj.get("spec") or {}
-    namespace, generation = meta["namespace"], meta.get("generation", 1)
-    components = spec.get("components") or list(DEFAULT_COMPONENTS)
-    crd_res = ctl.resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
-    for component in components:
-        for group, kind, plural, versions in COMPONENT_CRDS.get(component, []):
-            _ensure(ctl, crd_res, "", flux_crd(group, kind, plural, versions))
-    deploy_res = ctl.resource("apps", "v1", "deployments")
-    deployments = [_ensure(ctl, deploy_res, namespace, _component_deployment(c, namespace, _owner_ref(obj)))
-                   for c in components if c in COMPONENT_CRDS]
-    if spec.get("sync"):
-        for body in _sync_objects(spec["sync"], namespace):
-            api_version, kind = body["apiVersion"], body["kind"]
-            target = ctl.store.registry.for_kind(api_version, kind)
-            if target is not None:
-                _ensure(ctl, target, namespace, body)
-    ready = all(any(c.get("type") == "Available" and c.get("status") == "True"
-                    for c in (d.get("status") or {}).get("conditions") or []) for d in deployments)
+    namespace = meta["namespace"]
+    registry = (spec.get("distribution") or {}).get("registry") or "ghcr.io/fluxcd"
+    components = [c for c in spec.get("components") or COMPONENTS if c in COMPONENTS]
+    objects = [_crd(GROUPS[c], *crd) for c in components for crd in COMPONENTS[c][1]]
+    objects += _roles(namespace)
+    if (spec.get("cluster") or {}).get("networkPolicy", True):
+        objects += [{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                     "metadata": {"name": n, "namespace": namespace}, "spec": {"podSelector": {}}}
+                    for n in NETWORK_POLICIES]
+    objects += [o for c in components for o in _component(c, COMPONENTS[c][0], namespace, registry)]
+    objects += _sync(spec["sync"], namespace) if spec.get("sync") else []
+    labels = _labels(namespace, meta["name"], version)
+    return [{**o, "metadata": {**o["metadata"], "labels": {**(o["metadata"].get("labels") or {}), **labels},
+                               "annotations": dict(ANNOTATIONS)}} for o in objects]
+
+
+def _ready(ctl, body: dict) -> bool:
+    """kstatus Current, as WaitForSetWithContext checks it: Deployments available, CRDs established,
+    Flux objects Ready; anything else at once."""
+    live = ctl.get_kind(body["apiVersion"], body["kind"], body["metadata"].get("namespace", ""), body["metadata"]["name"])
+    if live is None:
+        return False
+    kind = body["kind"]
+    if kind == "Deployment":
+        return condition(live, "Available") == "True" and \
+            (live.get("status") or {}).get("observedGeneration") == _meta(live).get("generation")
+    if kind == "CustomResourceDefinition":
+        return condition(live, "Established") == "True"
+    return condition(live, "Ready") == "True" if body["apiVersion"].startswith(tuple(GROUPS.values())) else True
+
+
+def _entry(body: dict) -> dict:
+    """An inventory entry: '<namespace>_<name>_<group>_<kind>' and the version."""
+    group, _, version = body["apiVersion"].rpartition("/")
+    return {"id": f"{body['metadata'].get('namespace', '')}_{body['metadata']['name']}_{group}_{body['kind']}",
+            "v": version}
+
+
+def _delete(ctl, entries: list[dict]) -> None:
+    """Delete inventory entries, Deployments first (so no controller runs while the rest goes)."""
+    for entry in sorted(entries, key=lambda e: not e["id"].endswith("_apps_Deployment")):
+        namespace, name, group, kind = entry["id"].split("_", 3)
+        ctl.delete_kind(f"{group}/{entry['v']}" if group else entry["v"], kind, namespace, name)
+
+
+def uninstall(ctl, res, key, obj) -> None:
+    """fluxinstance_uninstaller.go: delete the inventory, then drop the finalizer; without a running
+    flux-operator the FluxInstance stays terminating."""
+    if not ctl.deployment_available(_meta(obj)["namespace"], "flux-operator"):
+        return
+    _delete(ctl, (obj.get("status") or {}).get("inventory", {}).get("entries") or [])
+    meta = _meta(obj)
+    body = {**obj, "metadata": {**meta, "finalizers": [f for f in meta.get("finalizers") or [] if f != FINALIZER]}}
+    ctl.store.replace(res, meta["namespace"], meta["name"], body, manager="flux-operator")
+
+
+def fluxinstance_handler(ctl, res, key, obj) -> dict | None:
+    """Reconcile a FluxInstance while flux-operator runs in its namespace (see the module doc)."""
+    meta, spec = _meta(obj), obj.get("spec") or {}
+    if not ctl.deployment_available(meta["namespace"], "flux-operator"):
+        return None
+    if FINALIZER not in (meta.get("finalizers") or []):
+        ctl.store.write_object(res, key, {**obj, "metadata": {**meta, "finalizers": [*(meta.get("finalizers") or []),
+                                                                                      FINALIZER]}})
     status = copy.deepcopy(obj.get("status") or {})
-    if ready:
-        conds = set_condition(status.get("conditions") or [], "Ready", "True", "ReconciliationSucceeded",
-                              "Reconciliation finished", generation)
-        status.update(lastAppliedRevision=f"{FLUX_VERSION}@sha256:{'0' * 64}")
-    else:
-        conds = set_condition(status.get("conditions") or [], "Ready", "Unknown", "Progressing",
-                              "Reconciliation in progress", generation)
-    status.update(conditions=conds, observedGeneration=generation,
-                  lastAttemptedRevision=f"{FLUX_VERSION}@sha256:{'0' * 64}",
-                  components=[{"name": c, "repository": f"ghcr.io/fluxcd/{c}", "tag": FLUX_VERSION}
-                              for c in components])
+    conds, generation = status.get("conditions") or [], meta.get("generation", 1)
+    wanted = (spec.get("distribution") or {}).get("version", "")
+    version = resolve(wanted)
+    if version is None:
+        message = f"build failed: no match found for semver: {wanted}"
+        conds = set_condition(conds, "Ready", "False", "BuildFailed", message, generation)
+        return {**status, "conditions": set_condition(conds, "Stalled", "True", "BuildFailed", message, generation)}
+    revision = f"{version}@{_digest(version)}"
+    objects = build(obj, version)
+    for body in objects:
+        ctl.apply(body, "flux-operator")
+    entries = [_entry(b) for b in objects]
+    _delete(ctl, [e for e in (status.get("inventory") or {}).get("entries") or [] if e not in entries])  # stale
+    done = spec.get("wait") is False or all(_ready(ctl, body) for body in objects)
+    registry = (spec.get("distribution") or {}).get("registry") or "ghcr.io/fluxcd"
+    status.update(lastAttemptedRevision=revision, inventory={"entries": entries},
+                  components=[{"name": c, "repository": f"{registry}/{c}", "tag": COMPONENTS[c][0],
+                               "digest": _digest(f"{registry}/{c}:{COMPONENTS[c][0]}")}
+                              for c in spec.get("components") or COMPONENTS if c in COMPONENTS])
+    if not done:
+        conds = set_condition(conds, "Reconciling", "True", "Progressing", MESSAGE_IN_PROGRESS, generation)
+        conds = set_condition(conds, "Ready", "Unknown", "Progressing", MESSAGE_IN_PROGRESS, generation)
+        return {**status, "conditions": conds}
+    conds = set_condition(conds, "Ready", "True", "ReconciliationSucceeded", "Reconciliation finished in 0s",
+                          generation)
+    status.update(conditions=[c for c in conds if c["type"] == "Ready"],  # finalizeObjectStatus drops the rest
+                  lastAppliedRevision=revision)
+    artifact = (spec.get("distribution") or {}).get("artifact")
+    if artifact:
+        status["lastArtifactRevision"] = _digest(artifact)
     return status
-
-
-__all__ = ["REVISION", "flux_crd", "fluxinstance_handler"]

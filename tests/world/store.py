@@ -24,7 +24,7 @@ import uuid
 from dataclasses import dataclass
 
 from . import errors, patches, ssa
-from .defaults import apply_defaults, validate_name
+from .defaults import DEFAULT_SERVICE_CIDR, apply_defaults, kubernetes_service_ip, validate_name
 from .resources import BUILTIN, Registry, Resource, crd_resources
 from .selectors import match_fields, match_labels, parse_fields, parse_labels
 
@@ -65,8 +65,10 @@ def _random_suffix(n: int = 5) -> str:
 class Store:
     """Objects, resourceVersions, watch history, persistence and the simulated controllers' hook."""
 
-    def __init__(self, state_file: pathlib.Path | str | None = None, history: int = 2000):
+    def __init__(self, state_file: pathlib.Path | str | None = None, history: int = 2000,
+                 service_cidr: str = DEFAULT_SERVICE_CIDR):
         """Load state_file if it exists; otherwise start empty (call seed_defaults once controllers attach)."""
+        self.service_cidr = service_cidr
         self.lock = threading.RLock()
         self.cond = threading.Condition(self.lock)
         self.state_file = pathlib.Path(state_file) if state_file else None
@@ -198,7 +200,7 @@ class Store:
             if self._registry is None:
                 extra = []
                 for crd in self.crds():
-                    if crd_condition(crd, "Established") == "True":
+                    if condition(crd, "Established") == "True":
                         extra.extend(crd_resources(crd))
                 self._registry = Registry([*BUILTIN, *extra])
             return self._registry
@@ -320,7 +322,7 @@ class Store:
                 meta.pop(field, None)
             if self._tracks_generation(res):
                 meta["generation"] = 1
-            apply_defaults(res, obj, self._used_ips())
+            apply_defaults(res, obj, self._used_ips(), self.service_cidr)
             if record:
                 ssa.record_update(None, obj, manager or "unknown", res.api_version, now())
             if dry_run:
@@ -352,7 +354,7 @@ class Store:
                 new["status"] = copy.deepcopy(live["status"])
             else:
                 new.pop("status", None)
-        apply_defaults(res, new, self._used_ips() - {(live.get("spec") or {}).get("clusterIP")})
+        apply_defaults(res, new, self._used_ips() - {(live.get("spec") or {}).get("clusterIP")}, self.service_cidr)
         if res.plural == "services" and (live.get("spec") or {}).get("clusterIP"):
             new.setdefault("spec", {})["clusterIP"] = live["spec"]["clusterIP"]
         if self._tracks_generation(res) and self._spec_changed(res, live, new):
@@ -546,7 +548,7 @@ class Store:
                 if ("", "namespaces", "", ns) not in self.objects:
                     self.create(BUILTIN_NS, "", {"metadata": {"name": ns}}, manager="kube-apiserver")
             svc = {"metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
-                   "spec": {"clusterIP": "10.96.0.1", "ports": [{"name": "https", "port": 443, "targetPort": 6443}]}}
+                   "spec": {"clusterIP": kubernetes_service_ip(self.service_cidr), "ports": [{"name": "https", "port": 443, "targetPort": 6443}]}}
             if ("", "services", "default", "kubernetes") not in self.objects:
                 self.create(BUILTIN_SVC, "default", svc, manager="kube-apiserver")
 
@@ -565,9 +567,9 @@ def _strip_volatile(obj: dict) -> dict:
     return out
 
 
-def crd_condition(crd: dict, ctype: str) -> str | None:
+def condition(obj: dict, ctype: str) -> str | None:
     """Status ('True'/'False'/...) of a condition type on an object, or None."""
-    for cond in (crd.get("status") or {}).get("conditions") or []:
+    for cond in (obj.get("status") or {}).get("conditions") or []:
         if cond.get("type") == ctype:
             return cond.get("status")
     return None

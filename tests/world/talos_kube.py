@@ -163,15 +163,19 @@ def node_object(node: dict) -> dict:
     name, now = node["hostname"], time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
               "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64"}
+    taints = []
     if node["machine_type"] == "controlplane":
         labels["node-role.kubernetes.io/control-plane"] = ""
+        # Talos registers control planes with this taint unless cluster.allowSchedulingOnControlPlanes
+        # (internal/app/machined/pkg/controllers/k8s/kubelet_spec.go, RegisterWithTaints).
+        taints.append({"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"})
     ready = bool(node.get("k8s_ready"))
     condition = {"type": "Ready", "status": "True" if ready else "False",
                  "reason": "KubeletReady" if ready else "KubeletNotReady",
                  "message": "kubelet is posting ready status" if ready else NOT_READY_MESSAGE,
                  "lastHeartbeatTime": now, "lastTransitionTime": now}
     return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels},
-            "spec": {}, "status": {
+            "spec": {"taints": taints} if taints else {}, "status": {
                 "addresses": [{"type": "InternalIP", "address": node["address"]},
                               {"type": "Hostname", "address": name}],
                 "conditions": [condition],

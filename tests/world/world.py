@@ -1,7 +1,8 @@
 """The simulated cluster as one object: real kubectl/helm/helmfile behind logging shims, fake
-talosctl and op, a fake Kubernetes API server on 127.0.0.1, stand-in charts, and DIR/env to
-source. Every address of the example cluster's API is mapped to 127.0.0.1 through the tool's own
-reachability override, so nothing ever dials a 10.0.48.x address."""
+talosctl and op, a fake Kubernetes API server on 127.0.0.1, the charts (the real upstream charts in
+../shared/charts when present, else stand-ins), and DIR/env to source. Every address of the example
+cluster's API is mapped to 127.0.0.1 through the tool's own reachability override, so nothing ever
+dials a 10.0.48.x address."""
 from __future__ import annotations
 
 import base64
@@ -14,10 +15,13 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import yaml
 
-from tests.world import charts, op, shims, talos_state
+from tests.project import SHARED
+from tests.world import charts as stand_ins
+from tests.world import op, shims, talos_state
 from tests.world.binaries import ensure_binaries
 
 ROOT = shims.repo_root()
@@ -30,10 +34,22 @@ TALOS_FIELDS = ("machine-token", "machine-ca-crt", "machine-ca-key", "cluster-id
 
 @dataclass
 class World:
-    """A world living in one directory."""
+    """A world living in one directory; charts="real" installs ../shared/charts, "stand-in" the charts
+    charts.py writes, None the real ones when ../shared/charts exists."""
 
     dir: Path
     project: Path = ROOT
+    charts: Literal["real", "stand-in"] | None = None
+
+    def __post_init__(self):
+        self.charts = self.charts or ("real" if (SHARED / "charts").is_dir() else "stand-in")
+        if self.charts not in ("real", "stand-in"):
+            raise ValueError(f"charts must be 'real' or 'stand-in', not {self.charts!r}")
+
+    @property
+    def chart_source(self) -> Path:
+        """The folder of <chart>-<version> charts BOOTSTRAP_CHART_SOURCE names."""
+        return SHARED / "charts" if self.charts == "real" else self.dir / "charts"
 
     def settings(self, name: str) -> dict:
         return yaml.safe_load((self.project / "bootstrap" / "values" / f"{name}.yaml").read_text())
@@ -47,7 +63,8 @@ class World:
         """Start everything and write DIR/env."""
         self.dir.mkdir(parents=True, exist_ok=True)
         shims.install_shims(self.dir, {k: str(v) for k, v in ensure_binaries().items()})
-        charts.write_charts(self.dir / "charts", self.project / "bootstrap" / "charts.yaml")
+        if self.charts == "stand-in":
+            stand_ins.write_charts(self.chart_source, self.project / "bootstrap" / "charts.yaml")
         talos_state.seed_nodes(self.dir, [n["address"] for n in self.settings("talos")["nodes"]])
         op.write_state(self.dir, signed_in=True, vaults=self.vaults())
         self.start_apiserver(timeout)
@@ -74,6 +91,7 @@ class World:
         info.unlink(missing_ok=True)
         sans = [arg for address in self.api_addresses() for arg in ("--san", address)] + ["--port", str(port)]
         sans += ["--kube-version", self.settings("talos")["kubernetesVersion"]]   # what the kubelets report
+        sans += ["--service-cidr", self.settings("common")["network"]["serviceSubnet"]]  # Talos serviceSubnets
         log = open(self.dir / "apiserver.log", "ab")
         process = subprocess.Popen([sys.executable, "-m", "tests.world.apiserver", "--dir", str(self.dir), *sans],
                                    cwd=ROOT, stdout=log, stderr=log, start_new_session=True)
@@ -96,7 +114,7 @@ class World:
             "PATH": f"{self.dir / 'bin'}:{os.environ.get('PATH', '')}",
             "TALOS_WORLD_DIR": str(self.dir),
             "OP_WORLD_DIR": str(self.dir),
-            "BOOTSTRAP_CHART_SOURCE": str(self.dir / "charts"),
+            "BOOTSTRAP_CHART_SOURCE": str(self.chart_source),
             "BOOTSTRAP_ADDRESS_MAP": ",".join(f"{a}:6443=127.0.0.1:{port}" for a in self.api_addresses()),
             "HOME": str(home),
             "KUBECACHEDIR": str(home / ".kube" / "cache"),
