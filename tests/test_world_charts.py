@@ -166,7 +166,7 @@ def test_charts_that_template_their_crds_install_them(fresh):
 
 
 def test_seeded_crds_block_the_chart_until_labelled_for_adoption(fresh):
-    fresh.tools.seed_crds(fresh.releases)
+    fresh.tools.seed_crds(fresh.releases, owned=False)
     refused = fresh.install("cert-manager", "--set", "crds.enabled=true")
     assert refused.returncode == 1
     assert refused.stderr.startswith("Error: Unable to continue with install: CustomResourceDefinition ")
@@ -182,7 +182,7 @@ def test_seeded_crds_block_the_chart_until_labelled_for_adoption(fresh):
 
 
 def test_wait_waits_for_what_the_pods_need(fresh, rendered_template):
-    no_crds = fresh.install("cert-manager", timeout="5s")  # its post-install hook waits for the CRDs
+    no_crds = fresh.install("cert-manager", "--set", "crds.enabled=false", timeout="5s")  # its hook waits for the CRDs
     assert no_crds.returncode == 1 and "post-install" in no_crds.stderr
     said = fresh.tools.kubectl("get", "events", "-n", "cert-manager", "--field-selector=reason=ProgramWaiting",
                                "-o", "jsonpath={.items[*].message}").stdout

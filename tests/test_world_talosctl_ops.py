@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tests.world import cilium
 from tests.world import talos_kube as tk
 from tests.world import talos_state as st
 from tests.world.fixtures import make_apiserver  # noqa: F401 - fixture
@@ -23,12 +24,16 @@ def _stderr_lines(result) -> list[str]:
 
 @pytest.fixture
 def kube(bootstrapped, make_apiserver):  # noqa: F811
-    """The world's Kubernetes API server with every node registered and Ready."""
+    """The world's Kubernetes API server with every node registered and Ready (a cilium agent, its
+    CRDs served as cilium-operator registers them, makes each node's network ready; like the chart's
+    agent it runs in the host network, the only kind of pod a kubelet starts before its CNI is up)."""
     handle = make_apiserver(directory=bootstrapped.dir)
+    handle.seed(*[cilium.crd(plural) for plural in cilium.CRDS])
     handle.seed({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "cilium", "namespace": "kube-system"},
                  "spec": {"selector": {"matchLabels": {"k8s-app": "cilium"}}, "template": {
                      "metadata": {"labels": {"k8s-app": "cilium"}},
-                     "spec": {"containers": [{"name": "cilium-agent", "image": "quay.io/cilium/cilium:v1.18.0"}]}}}})
+                     "spec": {"hostNetwork": True,
+                              "containers": [{"name": "cilium-agent", "image": "quay.io/cilium/cilium:v1.18.0"}]}}}})
     for addr in NODES:
         st.set_node(bootstrapped.dir, addr, k8s_ready=True)
     state = {a: st.get_node(bootstrapped.dir, a) for a in NODES}

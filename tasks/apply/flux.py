@@ -9,23 +9,27 @@ from .waits import deadline, wait_until
 
 
 def flux_objects(facts: Facts) -> list[tuple[str, str, str]]:
-    """(kind, namespace, name) of the FluxInstance and of the source and Kustomization its sync creates."""
+    """(kind, namespace, name) of the source and Kustomization the FluxInstance's sync creates, then the
+    FluxInstance (whose Ready waits for them: the most telling message comes first)."""
     settings = facts.cluster.settings["flux-instance"]
     namespace = settings["namespace"]
-    return [("FluxInstance", namespace, settings["name"]), (settings["sync"]["kind"], namespace, namespace),
-            ("Kustomization", namespace, namespace)]
+    return [(settings["sync"]["kind"], namespace, namespace), ("Kustomization", namespace, namespace),
+            ("FluxInstance", namespace, settings["name"])]
 
 
 @needs_api
 def flux_ready(facts: Facts, kube: KubeFacts) -> tuple[bool, str]:
-    """Every Flux object of the hand-off exists and reports Ready=True."""
+    """Every Flux object of the hand-off exists and reports Ready=True; else each one that does not."""
+    found = []
     for kind, namespace, name in flux_objects(facts):
         obj = kube.get(kind, name, namespace)
-        if obj is None:
-            return False, f"{kind} {namespace}/{name} does not exist"
         ready = condition(obj, "Ready") or {}
-        if ready.get("status") != "True":
-            return False, f"{kind} {namespace}/{name} is not Ready: {ready.get('message') or 'no Ready condition yet'}"
+        if obj is None:
+            found.append(f"{kind} {namespace}/{name} does not exist")
+        elif ready.get("status") != "True":
+            found.append(f"{kind} {namespace}/{name} is not Ready: {ready.get('message') or 'no Ready condition yet'}")
+    if found:
+        return False, "; ".join(found)
     return True, "Flux reconciles the cluster root (FluxInstance, source and Kustomization Ready)"
 
 

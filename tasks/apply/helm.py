@@ -61,9 +61,14 @@ def _meta(obj: dict) -> dict:
     return obj.get("metadata") or {}
 
 
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
+
+
 def not_ready(obj: dict) -> str | None:
     """Why a workload is not ready, the way helm --wait sees it (pkg/kube/ready.go), or None."""
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    if obj.get("kind") not in WORKLOADS:
+        return None
     if (status.get("observedGeneration") or 0) < (_meta(obj).get("generation") or 0):
         return "its controller has not seen the latest spec"
     if obj.get("kind") in ("Deployment", "StatefulSet"):

@@ -15,9 +15,11 @@ import yaml
 from tests.world import talos_kube
 from tests.world.fixtures import run_tool
 
-# The charts whose CRDs step 3 seeds, and the values that turn their CRD templates on (00-crds.yaml).
+# The charts whose CRDs step 3 seeds (bootstrap/charts.yaml crds:), and the values that turn their CRD
+# templates on (the releases' rendered values do too).
 CRD_CHARTS = {"cert-manager": ["--set", "crds.enabled=true"], "external-secrets": ["--set", "installCRDs=true"],
               "flux-operator": ["--set", "installCRDs=true"]}
+POST_RENDERER = Path(__file__).resolve().parent.parent.parent / "bootstrap" / "helmfile.d" / "crds-only"
 PLACEHOLDER = "d29ybGQ="  # base64 of "world"
 
 
@@ -41,8 +43,9 @@ def releases(project: Path, charts: Path) -> list[Release]:
 def register_nodes(api: dict, project: Path) -> None:
     """The Nodes the kubelets of bootstrap/values/talos.yaml register."""
     talos = yaml.safe_load((project / "bootstrap" / "values" / "talos.yaml").read_text())
-    talos_kube.register_nodes(api, [{"hostname": n["name"], "address": n["address"], "machine_type": n["role"]}
-                                    for n in talos["nodes"]])
+    talos_kube.register_nodes(api, [{"hostname": n["name"], "address": n["address"], "machine_type": n["role"],
+                                     "talos_version": talos["talosVersion"],
+                                     "kubernetes_version": talos["kubernetesVersion"]} for n in talos["nodes"]])
 
 
 class Tools:
@@ -62,12 +65,18 @@ class Tools:
         text = re.sub(r"op://[^\s\"']+", PLACEHOLDER, (project / "bootstrap" / "resources.yaml").read_text())
         self.kubectl("apply", "--server-side", "-f", "-", input=text)
 
-    def seed_crds(self, by_name: dict[str, Release]) -> list[str]:
-        """Step 3: the CRDs of the charts that template them, applied server-side; returns their names."""
+    def seed_crds(self, by_name: dict[str, Release], owned: bool = True) -> list[str]:
+        """Step 3: the CRDs of the charts that template them, applied server-side; returns their names.
+        owned: through the project's crds-only post-renderer, which gives each CRD its release's Helm
+        ownership, as 00-crds.yaml does; else the bare templates (what Helm then refuses to adopt)."""
         crds = []
         for name, values in CRD_CHARTS.items():
-            rendered = self.helm("template", name, by_name[name].chart, "-n", name, "--include-crds", "--no-hooks",
-                                 *values)
+            release = by_name[name]
+            owner = ["--post-renderer", str(POST_RENDERER), "--post-renderer-args", "--release",
+                     "--post-renderer-args", name, "--post-renderer-args", "--namespace",
+                     "--post-renderer-args", release.namespace] if owned else []
+            rendered = self.helm("template", name, release.chart, "-n", release.namespace, "--include-crds",
+                                 "--no-hooks", *values, *owner)
             assert rendered.returncode == 0, rendered.stderr
             crds += [d for d in yaml.safe_load_all(rendered.stdout) if d and d["kind"] == "CustomResourceDefinition"]
         self.kubectl("apply", "--server-side", "-f", "-", input=yaml.safe_dump_all(crds))

@@ -88,7 +88,12 @@ def default_k8s_version(node: dict) -> str:
 
 
 def component_images(node: dict) -> dict:
-    """Image of each control-plane component and the kubelet: the config's, else the default."""
+    """Image of each control-plane component and the kubelet: the config's, else the default (a node
+    registered without a machine config, by the chart tests, runs its `kubernetes_version`)."""
+    if not node.get("config"):
+        version = node.get("kubernetes_version") or "v" + default_k8s_version(node)
+        return {name: f"{repo}:{version}" for name, _, repo in CP_IMAGES} | {
+            "kubelet": f"ghcr.io/siderolabs/kubelet:{version}"}
     cfg = tc.parse(node["config"].encode())
     default = default_k8s_version(node)
     images = {name: (cfg.cluster.get(key) or {}).get("image") or f"{repo}:v{default}" for name, key, repo in CP_IMAGES}
