@@ -89,10 +89,10 @@ def print_plan():
 
 def print_handoff(cluster) -> None:
     """What Flux will change when it takes each release over, from the GitOps tree's HelmReleases."""
+    from ..render.check import reconciled
     from ..render.handoff import handoffs
-    from ..settings import gitops
     where = cluster.settings["common"]["gitops"]["path"]
-    objects, _ = gitops.read_objects(gitops.tree_files(where))
+    objects = reconciled(cluster).objects
     rendered = {}
     for release in cluster.releases:
         try:

@@ -20,7 +20,8 @@ PLAIN_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 RENDER_CODE = ("render/catalogue.py", "render/templates.py", "settings/model.py", "settings/schema.py",
                "settings/load.py", "yamlio.py", "paths.py")
 CHECK_CODE = RENDER_CODE + ("render/check.py", "settings/semantic.py", "settings/guards.py", "settings/drift.py",
-                            "settings/gitops.py", "problems.py", "render/conformance.py",
+                            "settings/gitops.py", "settings/fluxtree.py", "settings/fluxbuild.py",
+                            "settings/semver_range.py", "tools/gateway.py", "problems.py", "render/conformance.py",
                             "render/schema_catalog.py", "render/schema_store.py")
 
 

@@ -19,6 +19,8 @@ class SourcedObject:
     file: str
     index: int
     obj: dict
+    via: str = ""                       # the kustomization.yaml that built it, if kustomize did
+    unresolved: tuple = ()              # (variable, where it should come from) left by post-build substitution
 
     @property
     def kind(self) -> str:

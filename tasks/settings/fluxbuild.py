@@ -1,0 +1,142 @@
+"""Build one folder of the GitOps tree the way Flux's kustomize-controller does (fluxcd/pkg
+kustomize/kustomize_generator.go, Generator.generateKustomization): a folder with a kustomization file
+is built by kustomize (here the real one, `kubectl kustomize --load-restrictor LoadRestrictionsNone`,
+the restrictor kustomize-controller's BuildKustomization sets); a folder without one gets a generated
+kustomization listing every .yaml/.yml file below it, recursively, except that a sub-folder holding a
+kustomization file is built by kustomize and not descended into.
+
+A file the generator would list but that is not YAML is a warning naming it (kustomize-controller
+would fail the whole Kustomization; the drift check reads on), unless the file holds a bootstrap
+chart's objects: then the check cannot say what Flux deploys, and it is a problem."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .. import paths
+from ..problems import Problem
+from ..tools import gateway
+from ..yamlio import load_all_tolerant
+from .gitops import SourcedObject, mapping
+
+# konfig.RecognizedKustomizationFileNames() in sigs.k8s.io/kustomize/api/konfig/general.go.
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+CHART_KINDS = ("HelmRelease", "OCIRepository", "HelmRepository", "HelmChart")
+CHART_KIND_TEXT = re.compile(r"^\s*kind:\s*[\"']?(" + "|".join(CHART_KINDS) + r")\b", re.M)
+KUSTOMIZE_SECONDS = 60
+INSTALL_KUBECTL = ("install kubectl (https://kubernetes.io/docs/tasks/tools/) or set KUBECTL=/path/to/kubectl; "
+                   "folders without a kustomization file need no kubectl")
+
+
+@dataclass
+class Build:
+    """What one folder builds to, and what got in the way."""
+
+    objects: list[SourcedObject] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, other: "Build") -> None:
+        self.objects += other.objects
+        self.warnings += other.warnings
+        self.problems += other.problems
+
+
+def kustomization_file(folder: Path) -> Path | None:
+    """The folder's kustomization file, if it has one."""
+    return next((folder / n for n in KUSTOMIZATION_FILES if (folder / n).is_file()), None)
+
+
+def holds_chart(text: str, charts: tuple[str, ...]) -> bool:
+    """Whether a file's text declares a chart-bearing kind and names one of the bootstrap charts."""
+    return bool(CHART_KIND_TEXT.search(text)) and any(re.search(rf"\b{re.escape(c)}\b", text) for c in charts)
+
+
+def unreadable(shown: str, why: str, text: str, charts: tuple[str, ...], line: int | None = None) -> Build:
+    """A file the check cannot read: a problem if it holds a bootstrap chart's objects, else a warning."""
+    if holds_chart(text, charts):
+        return Build(problems=[Problem(shown, "", "YAML that kustomize can read (it holds a bootstrap chart's "
+                                       "objects, so its versions must be known)", why, line)])
+    return Build(warnings=[f"{shown}: not read ({why}); it names no bootstrap chart, so the drift check "
+                           "goes on without it"])
+
+
+def read_file(path: Path, charts: tuple[str, ...]) -> Build:
+    """The Kubernetes objects of one file the generated kustomization lists."""
+    shown = paths.rel(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        return unreadable(shown, f"an error: {err}", "", charts)
+    try:
+        docs = load_all_tolerant(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        return unreadable(shown, f"a YAML error{where}: {getattr(err, 'problem', None) or err}", text, charts,
+                          mark.line + 1 if mark else None)
+    return Build([SourcedObject(shown, i, d) for i, d in enumerate(docs) if isinstance(d, dict) and "kind" in d])
+
+
+def generated(folder: Path, charts: tuple[str, ...]) -> Build:
+    """Flux's generated kustomization of a folder without a kustomization file."""
+    build = Build()
+    for current, dirs, files in os.walk(folder):
+        dirs.sort()
+        here = Path(current)
+        for name in list(dirs):
+            if kustomization_file(here / name):
+                dirs.remove(name)
+                build.add(kustomize(here / name, charts))
+        for name in sorted(files):
+            if name.endswith((".yaml", ".yml")):
+                build.add(read_file(here / name, charts))
+    return build
+
+
+def build_folder(folder: Path, charts: tuple[str, ...]) -> Build:
+    """One folder, built as kustomize-controller builds a Kustomization's spec.path."""
+    return kustomize(folder, charts) if kustomization_file(folder) else generated(folder, charts)
+
+
+def kustomize(folder: Path, charts: tuple[str, ...]) -> Build:
+    """A folder with a kustomization file, built by the real kustomize in kubectl."""
+    kfile = paths.rel(kustomization_file(folder))
+    result = gateway.run("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", str(folder)],
+                         timeout=KUSTOMIZE_SECONDS, logged=False)
+    if result.returncode == 127:
+        return Build(problems=[Problem(kfile, "", "kubectl, to build this folder with kustomize as Flux does",
+                                       "no kubectl on PATH and no KUBECTL set", hint=INSTALL_KUBECTL)])
+    if not result.ok:
+        text = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.rglob("*.y*ml")))
+        return unreadable(kfile, f"kubectl kustomize failed: {result.message().splitlines()[-1]}", text, charts)
+    try:
+        docs = load_all_tolerant(result.stdout)
+    except yaml.YAMLError as err:
+        return unreadable(kfile, f"kubectl kustomize printed YAML that does not parse: {err}", "", charts)
+    origins = _origins(folder)
+    return Build([SourcedObject(origins.get(_identity(d), kfile), i, d, via=kfile)
+                  for i, d in enumerate(docs) if isinstance(d, dict) and "kind" in d])
+
+
+def _identity(doc: dict) -> tuple[str, str]:
+    return str(doc.get("kind", "")), str(mapping(doc.get("metadata")).get("name", ""))
+
+
+def _origins(folder: Path) -> dict[tuple[str, str], str]:
+    """(kind, name) -> the file below a kustomize folder that declares it, to name it in findings."""
+    found: dict[tuple[str, str], str] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.suffix in (".yaml", ".yml") and path.name not in KUSTOMIZATION_FILES and path.is_file():
+            try:
+                docs = load_all_tolerant(path.read_text(encoding="utf-8"))
+            except (yaml.YAMLError, OSError, UnicodeDecodeError):
+                continue
+            for doc in docs:
+                if isinstance(doc, dict):
+                    found.setdefault(_identity(doc), paths.rel(path))
+    return found
