@@ -10,7 +10,7 @@ from pathlib import Path
 from doit.tools import config_changed
 
 from .. import paths, report
-from ..problems import format_problems
+from ..problems import format_problems, group_warnings
 from ..render import catalogue, record
 from ..settings import load
 
@@ -72,7 +72,7 @@ def checked():
 def run_check():
     """doit action: fail with every problem listed, or print warnings and succeed."""
     outcome = checked()
-    for warning in outcome.warnings:
+    for warning in group_warnings(outcome.warnings):
         report.warn(warning)
     if outcome.checked:
         report.say(f"upstream schemas: {outcome.checked} document(s) checked")

@@ -103,7 +103,8 @@ def check_everything(with_conformance: bool = True) -> Outcome:
     if flux.kustomizations:     # else the cluster root is missing, which flux-sync-target says
         drifted, unpinned = drift.drift_problems(cluster.charts, flux.objects,
                                                  tuple(r.name for r in cluster.releases), flux.root)
-        outcome.problems += drifted
+        # "0 of N found" says nothing new when the tree itself could not be read (already a problem).
+        outcome.problems += [p for p in drifted if not (flux.problems and p.rule == drift.NOT_FOUND)]
         outcome.warnings += unpinned
     outcome.tree = flux
     if with_conformance and not outcome.problems:

@@ -123,13 +123,12 @@ def drift_problems(charts: dict, objects: list[SourcedObject], installed: tuple[
     versions that cannot be compared, charts not found, and drift of charts the bootstrap never installs."""
     pins, warnings = pinned_charts(objects)
     installed = tuple(charts) if installed is None else installed
-    problems, found, charts_file = [], 0, paths.rel(paths.CHARTS_FILE)
+    problems, found, charts_file, unpinned = [], 0, paths.rel(paths.CHARTS_FILE), []
     for key, chart in charts.items():
         mine = [p for p in pins if p.chart == chart["chart"]]
         found += bool(mine) and key in installed
         if not mine and key in installed:
-            warnings.append(f"{charts_file}: charts.{key}: chart {chart['chart']} is not pinned anywhere in "
-                            f"{root}; its version cannot be checked for drift")
+            unpinned.append(key)
         for pin in mine:
             problem, warning = _compare(key, chart, pin)
             if problem and key not in installed:
@@ -139,6 +138,12 @@ def drift_problems(charts: dict, objects: list[SourcedObject], installed: tuple[
             problems += [problem] if problem else []
             warnings += [warning] if warning else []
     wanted = [k for k in charts if k in installed]
+    if len(unpinned) == 1:
+        warnings.append(f"{charts_file}: charts.{unpinned[0]}: chart {charts[unpinned[0]]['chart']} is not pinned "
+                        f"anywhere in {root}; its version cannot be checked for drift")
+    elif found and unpinned:
+        warnings.append(f"{charts_file}: {len(unpinned)} bootstrap charts are not pinned anywhere in {root} "
+                        f"({', '.join(unpinned)}); their versions cannot be checked for drift")
     if wanted and not found:
         problems.append(Problem(paths.rel(paths.settings_file("common")), "gitops.path",
                                 f"the HelmReleases of the {len(wanted)} bootstrap charts ({', '.join(wanted)}) "
