@@ -21,7 +21,7 @@ RENDER_CODE = ("render/catalogue.py", "render/templates.py", "settings/model.py"
                "settings/load.py", "yamlio.py", "paths.py")
 CHECK_CODE = RENDER_CODE + ("render/check.py", "settings/semantic.py", "settings/guards.py", "settings/drift.py",
                             "settings/gitops.py", "settings/fluxtree.py", "settings/fluxbuild.py",
-                            "settings/semver_range.py", "tools/gateway.py", "problems.py", "render/conformance.py",
+                            "settings/semver_range.py", "tools/gateway.py", "render/handoff.py", "problems.py", "render/conformance.py",
                             "render/schema_catalog.py", "render/schema_store.py")
 
 
@@ -83,9 +83,18 @@ def run_check():
     if unsafe:
         return TaskFailed(f"bootstrap check failed: {unsafe}; nothing was written or applied")
     if outcome.ok:
+        say_handoff(outcome)
         remove_stale(outcome.rendered)
         return True
     return TaskFailed(format_problems(outcome.problems, "bootstrap check failed"))
+
+
+def say_handoff(outcome) -> None:
+    """As information: the values Flux changes when it takes each bootstrap release over."""
+    from ..render.handoff import handoffs, summary
+    if outcome.tree is not None:
+        for line in summary(handoffs(outcome.cluster, outcome.rendered, outcome.tree.objects), outcome.tree.root):
+            report.say(line)
 
 
 def remove_stale(now: dict[str, str]) -> None:

@@ -68,6 +68,11 @@ CASES = {
         f"warning: {CHARTS}: charts.envoy-gateway.version: v1.6.1, but "
         "tree/kubernetes/apps/network/envoy-gateway/app/helmrelease.yaml pins v1.7.0: the bootstrap does not "
         "install envoy-gateway, so this drift is Flux's alone"], ["chart-version-drift"]),
+    # Values at hand-off: valuesFrom a ConfigMap kustomize generates, shown by `doit check` as information.
+    "values-from-generator": (0, [
+        "  hand-off: what Flux changes when it takes over (HelmReleases of tree/kubernetes/flux/cluster)\n"
+        "    cilium: 20 value(s) differ (tree/kubernetes/apps/kube-system/cilium/app/helmrelease.yaml)\n",
+        "        operator.replicas: 2 -> 3\n"], []),
     "helmchart-ref": (1, [
         f"  - {CHARTS}: [chart-version-drift] charts.cilium.version: expected a version in the range '1.18.x' "
         f"(the range {CILIUM_OCI} sets for chart cilium), found 1.19.4, outside that range"], []),
@@ -138,5 +143,7 @@ def test_example_tree_needs_no_kubectl(rendered, schema_env):
     assert rendered.doit("forget", "check").returncode == 0
     first = rendered.doit("check", env=env, timeout=180)
     assert first.returncode == 0 and executed_tasks(first.stdout) == ["check"], first.stdout + first.stderr
+    assert ("    cilium: 1 value(s) differ (examples/home-ops/kubernetes/apps/kube-system/cilium/app/helmrelease.yaml)\n"
+            "        operator.replicas: 2 -> 1\n") in first.stderr, first.stderr
     again = rendered.doit("check", env=env, timeout=180)
     assert again.returncode == 0 and executed_tasks(again.stdout) == [], again.stdout
