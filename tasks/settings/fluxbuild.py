@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -28,6 +30,7 @@ KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 CHART_KINDS = ("HelmRelease", "OCIRepository", "HelmRepository", "HelmChart")
 CHART_KIND_TEXT = re.compile(r"^\s*kind:\s*[\"']?(" + "|".join(CHART_KINDS) + r")\b", re.M)
 KUSTOMIZE_SECONDS = 60
+PARALLEL = 8       # kubectl kustomize processes at once (each mostly waits: ~0.05 s of CPU)
 INSTALL_KUBECTL = ("install kubectl (https://kubernetes.io/docs/tasks/tools/) or set KUBECTL=/path/to/kubectl; "
                    "folders without a kustomization file need no kubectl")
 
@@ -65,8 +68,10 @@ def unreadable(shown: str, why: str, text: str, charts: tuple[str, ...], line: i
                            "goes on without it"])
 
 
+@lru_cache(maxsize=None)
 def read_file(path: Path, charts: tuple[str, ...]) -> Build:
-    """The Kubernetes objects of one file the generated kustomization lists."""
+    """The Kubernetes objects of one file the generated kustomization lists (read once per run: a
+    parent's generated kustomization and a child Kustomization often list the same file)."""
     shown = paths.rel(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -84,18 +89,29 @@ def read_file(path: Path, charts: tuple[str, ...]) -> Build:
 
 def generated(folder: Path, charts: tuple[str, ...]) -> Build:
     """Flux's generated kustomization of a folder without a kustomization file."""
-    build = Build()
+    listing: list[tuple[str, Path]] = []
     for current, dirs, files in os.walk(folder):
         dirs.sort()
         here = Path(current)
         for name in list(dirs):
             if kustomization_file(here / name):
                 dirs.remove(name)
-                build.add(kustomize(here / name, charts))
-        for name in sorted(files):
-            if name.endswith((".yaml", ".yml")):
-                build.add(read_file(here / name, charts))
+                listing.append(("kustomize", here / name))
+        listing += [("file", here / name) for name in sorted(files) if name.endswith((".yaml", ".yml"))]
+    prefetch([path for how, path in listing if how == "kustomize"], charts)
+    build = Build()
+    for how, path in listing:
+        build.add(kustomize(path, charts) if how == "kustomize" else read_file(path, charts))
     return build
+
+
+def prefetch(folders: list[Path], charts: tuple[str, ...]) -> None:
+    """Build the kustomize folders among these side by side (each `kubectl kustomize` is a process of
+    its own); the results wait in kustomize's cache, in whatever order they are asked for."""
+    todo = [f for f in dict.fromkeys(folders) if kustomization_file(f)]
+    if len(todo) > 1:
+        with ThreadPoolExecutor(max_workers=min(PARALLEL, len(todo))) as pool:
+            list(pool.map(lambda f: kustomize(f, charts), todo))
 
 
 def build_folder(folder: Path, charts: tuple[str, ...]) -> Build:
@@ -103,8 +119,9 @@ def build_folder(folder: Path, charts: tuple[str, ...]) -> Build:
     return kustomize(folder, charts) if kustomization_file(folder) else generated(folder, charts)
 
 
+@lru_cache(maxsize=None)
 def kustomize(folder: Path, charts: tuple[str, ...]) -> Build:
-    """A folder with a kustomization file, built by the real kustomize in kubectl."""
+    """A folder with a kustomization file, built by the real kustomize in kubectl (once per run)."""
     kfile = paths.rel(kustomization_file(folder))
     result = gateway.run("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", str(folder)],
                          timeout=KUSTOMIZE_SECONDS, logged=False)

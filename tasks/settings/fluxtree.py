@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .. import paths
 from ..problems import Problem
-from .fluxbuild import Build, build_folder
+from .fluxbuild import Build, build_folder, prefetch
 from .gitops import SourcedObject, mapping
 
 FLUX_KUSTOMIZE = "kustomize.toolkit.fluxcd.io/"
@@ -59,6 +59,7 @@ def reconcile(tree: Path, sync: dict, namespace: str, charts: tuple[str, ...], s
     out = Reconciled(paths.rel(tree / sync["path"]))
     pending, done, seen = [root_kustomization(sync, namespace, settings_file)], set(), {}
     while pending:
+        prefetch([_folder(k, tree) for k in pending], charts)
         ready = [k for k in pending if _sources_found(k, out.objects)] or pending[:1]
         ks = ready[0]
         pending.remove(ks)
@@ -88,7 +89,7 @@ def _follow(ks: SourcedObject, tree: Path, namespace: str, charts: tuple[str, ..
                             f"{source.get('namespace') or ks.namespace}/{source.get('name')}, not this tree: "
                             "not followed")
         return []
-    folder = (tree / str(spec.get("path") or ".")).resolve()
+    folder = _folder(ks, tree)
     if not folder.is_dir() or not folder.is_relative_to(tree.resolve()):
         if ks.via == ROOT_VIA:
             return []           # the cluster root itself: the flux-sync-target guard names it
@@ -106,6 +107,11 @@ def _follow(ks: SourcedObject, tree: Path, namespace: str, charts: tuple[str, ..
         where = f"nowhere: Kustomization {name} ({ks.file}) sets no post-build variables, so Flux applies it as written"
         return [_substituted(o, {}, where, apply=False) for o in objects]
     return [_substituted(o, variables, where) for o in objects]
+
+
+def _folder(ks: SourcedObject, tree: Path) -> Path:
+    """The folder a Kustomization's spec.path names (relative to the source's root)."""
+    return (tree / str(mapping(ks.obj.get("spec")).get("path") or ".")).resolve()
 
 
 def _in_namespace(o: SourcedObject, namespace: str) -> SourcedObject:

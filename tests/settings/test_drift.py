@@ -75,3 +75,13 @@ def test_drift_problem_names_both_versions_and_files():
         "bootstrap/charts.yaml: charts.cilium: chart cilium is not pinned anywhere in the GitOps tree; "
         "its version cannot be checked for drift"]
     assert drift_problems(charts, [])[0][0].found == "0 of 1 bootstrap charts found in the GitOps tree"
+
+
+def test_chart_spec_version_range_must_hold_the_bootstrap_version():
+    charts = {"kube-vip": {"chart": "kube-vip", "repo": "https://kube-vip.github.io/helm-charts", "version": "0.9.9"}}
+    def release(version):
+        return obj("apps/kube-vip/hr.yaml", "HelmRelease", "kube-vip", "kube-system",
+                   {"chart": {"spec": {"chart": "kube-vip", "version": version}}})
+    assert drift_problems(charts, [release("0.9.x")])[0] == []
+    [problem] = drift_problems(charts, [release(">=0.10.0")])[0]
+    assert problem.expected.startswith("a version in the range '>=0.10.0'") and problem.found == "0.9.9, outside that range"
