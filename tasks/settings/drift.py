@@ -30,6 +30,12 @@ class PinnedChart:
     form: str = "tag"                  # tag, version, semver or digest
     owner: str = ""                    # the object that pins it: "OCIRepository kube-system/cilium"
     unresolved: tuple = ()
+    via: str = ""                      # the kustomization.yaml or spec.patches that built or changed it
+
+    @property
+    def built(self) -> str:
+        """What built or changed it, if not its file alone."""
+        return f", as built by {self.via}" if self.via else ""
 
 
 def _source(ref: dict, release: SourcedObject, objects: list[SourcedObject]) -> SourcedObject | None:
@@ -51,7 +57,7 @@ def _from_oci(source: SourcedObject) -> PinnedChart | None:
     if not url or form is None:
         return None
     return PinnedChart(url.rstrip("/").rpartition("/")[2], str(ref[form]), source.file, form, _owner(source),
-                       source.unresolved)
+                       source.unresolved, source.via)
 
 
 def _from_chart_spec(chart: dict, holder: SourcedObject) -> PinnedChart | None:
@@ -61,7 +67,7 @@ def _from_chart_spec(chart: dict, holder: SourcedObject) -> PinnedChart | None:
     version = str(chart.get("version") or "*")
     exact = parse_version(version) is not None and not any(c in version for c in "xX*")
     return PinnedChart(str(chart["chart"]), version, holder.file, "version" if exact else "semver",
-                       _owner(holder), holder.unresolved)
+                       _owner(holder), holder.unresolved, holder.via)
 
 
 def pinned_charts(objects: list[SourcedObject]) -> tuple[list[PinnedChart], list[str]]:
@@ -107,14 +113,14 @@ def _compare(key: str, chart: dict, pin: PinnedChart) -> tuple[Problem | None, s
                          f"Flux reads ({err}); its drift cannot be checked"
         return (None if inside else Problem(
             charts_file, f"charts.{key}.version",
-            f"a version in the range {pin.version!r} (the range {pin.file} sets for chart {pin.chart})",
+            f"a version in the range {pin.version!r} (the range {pin.file} sets for chart {pin.chart}{pin.built})",
             f"{version}, outside that range", rule=RULE,
             hint=f"pin a version inside {pin.version!r} in {charts_file}, or widen the range in {pin.file}")), None
     if pin.version == version:
         return None, None
     return Problem(charts_file, f"charts.{key}.version",
-                   f"{pin.version} (the version {pin.file} pins for chart {pin.chart})", version, rule=RULE,
-                   hint=f"make {charts_file} and {pin.file} agree on one version of {pin.chart}"), None
+                   f"{pin.version} (the version {pin.file} pins for chart {pin.chart}{pin.built})", version, rule=RULE,
+                   hint=f"make {charts_file} and {pin.file}{pin.built} agree on one version of {pin.chart}"), None
 
 
 def drift_problems(charts: dict, objects: list[SourcedObject], installed: tuple[str, ...] | None = None,

@@ -1,6 +1,7 @@
 """What Flux reconciles from the GitOps tree for this cluster, and nothing else: start at the Kustomization
 the FluxInstance creates (its spec.sync path, bootstrap/values/flux-instance.yaml `sync.path`), build
-each Kustomization's spec.path as kustomize-controller does (fluxbuild), set its spec.targetNamespace,
+each Kustomization's spec.path as kustomize-controller does (fluxbuild), apply its spec.patches
+(fluxpatch), set its spec.targetNamespace,
 run its post-build substitution (postBuild.substitute and the ConfigMaps/Secrets of
 postBuild.substituteFrom found among the reconciled objects: fluxcd/pkg kustomize/kustomize_varsub.go),
 and follow the Flux Kustomizations that build yields. Files outside those paths are never read."""
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from .. import paths
 from ..problems import Problem
+from . import fluxpatch
 from .fluxbuild import Build, build_folder, prefetch
 from .gitops import SourcedObject, mapping
 
@@ -100,8 +102,14 @@ def _follow(ks: SourcedObject, tree: Path, namespace: str, charts: tuple[str, ..
     build: Build = build_folder(folder, charts)
     out.warnings += build.warnings
     out.problems += build.problems
+    objects, shown = build.objects, f"{ks.file}: Kustomization {name}"
+    if isinstance(spec.get("patches"), list):
+        objects, warnings = fluxpatch.apply(spec["patches"], objects, shown, f"{ks.file} (spec.patches of {name})")
+        out.warnings += warnings
+    if spec.get("components"):
+        out.warnings.append(f"{shown}: spec.components are not evaluated by the drift check")
     target = spec.get("targetNamespace")
-    objects = [_in_namespace(o, target) for o in build.objects] if target else build.objects
+    objects = [_in_namespace(o, target) for o in objects] if target else objects
     variables, where = _variables(ks, out.objects)
     if spec.get("postBuild") is None or not variables:     # Flux substitutes only when it has variables
         where = f"nowhere: Kustomization {name} ({ks.file}) sets no post-build variables, so Flux applies it as written"

@@ -18,7 +18,8 @@ from tests.project import executed_tasks
 TREES = Path(__file__).resolve().parent.parent / "fixtures" / "trees"
 CHARTS = "bootstrap/charts.yaml"
 ROOT = "tree/kubernetes/flux/cluster"
-CILIUM_OCI = "tree/kubernetes/apps/kube-system/cilium/app/ocirepository.yaml"
+CILIUM_APP = "tree/kubernetes/apps/kube-system/cilium/app"
+CILIUM_OCI = f"{CILIUM_APP}/ocirepository.yaml"
 
 # case -> (exit code, lines that must be in the output, texts that must not be)
 CASES = {
@@ -41,13 +42,19 @@ CASES = {
         f"warning: {CILIUM_OCI}: OCIRepository kube-system/cilium: pins chart cilium by digest only (sha256:"], []),
     "namespace-from-kustomization": (1, [
         f"  - {CHARTS}: [chart-version-drift] charts.cilium.version: expected 1.19.6 (the version "
-        "tree/kubernetes/apps/repos/cilium.yaml pins for chart cilium), found 1.19.4"], []),
+        "tree/kubernetes/apps/repos/cilium.yaml pins for chart cilium, as built by "
+        "tree/kubernetes/apps/repos/kustomization.yaml), found 1.19.4"], []),
     "patch-changes-tag": (1, [
         f"  - {CHARTS}: [chart-version-drift] charts.cilium.version: expected 1.19.7 (the version "
-        f"{CILIUM_OCI} pins for chart cilium), found 1.19.4"], []),
+        f"{CILIUM_OCI} pins for chart cilium, as built by {CILIUM_APP}/kustomization.yaml), found 1.19.4"], []),
     "component-changes-tag": (1, [
         f"  - {CHARTS}: [chart-version-drift] charts.cilium.version: expected 1.20.0 (the version "
-        f"{CILIUM_OCI} pins for chart cilium), found 1.19.4"], []),
+        f"{CILIUM_OCI} pins for chart cilium, as built by {CILIUM_APP}/kustomization.yaml), found 1.19.4"], []),
+    # The Flux Kustomization's own spec.patches (JSON 6902, a name regex).
+    "flux-patch-changes-tag": (1, [
+        f"  - {CHARTS}: [chart-version-drift] charts.cilium.version: expected 1.19.8 (the version "
+        f"{CILIUM_OCI} pins for chart cilium, as built by {ROOT}/ks.yaml (spec.patches of "
+        "flux-system/cluster-apps)), found 1.19.4"], []),
     "two-clusters": (0, [], ["1.18.0", "chart-version-drift", "no-inline-secrets", "onepassword-secret"]),
     "var-resolved": (0, [], ["CILIUM_VERSION", "chart-version-drift"]),
     "var-unresolved": (0, [
