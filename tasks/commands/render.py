@@ -53,7 +53,7 @@ def check_inputs() -> list[str]:
 
 
 def gitops_inputs() -> list[Path]:
-    """The GitOps tree's YAML files (the drift check reads them)."""
+    """The GitOps tree's files (the drift check reads what Flux reconciles of them)."""
     from ..settings.gitops import tree_files
     docs, _ = load.documents()
     try:

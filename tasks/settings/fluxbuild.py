@@ -29,6 +29,8 @@ from .gitops import SourcedObject, mapping
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 CHART_KINDS = ("HelmRelease", "OCIRepository", "HelmRepository", "HelmChart")
 CHART_KIND_TEXT = re.compile(r"^\s*kind:\s*[\"']?(" + "|".join(CHART_KINDS) + r")\b", re.M)
+REMOTE = re.compile(r"^(https?://|git@|ssh://|git::|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=")
+OFFLINE = "a folder kubectl kustomize builds offline"
 KUSTOMIZE_SECONDS = 60
 PARALLEL = 8       # kubectl kustomize processes at once (each mostly waits: ~0.05 s of CPU)
 INSTALL_KUBECTL = ("install kubectl (https://kubernetes.io/docs/tasks/tools/) or set KUBECTL=/path/to/kubectl; "
@@ -59,11 +61,12 @@ def holds_chart(text: str, charts: tuple[str, ...]) -> bool:
     return bool(CHART_KIND_TEXT.search(text)) and any(re.search(rf"\b{re.escape(c)}\b", text) for c in charts)
 
 
-def unreadable(shown: str, why: str, text: str, charts: tuple[str, ...], line: int | None = None) -> Build:
+def unreadable(shown: str, why: str, text: str, charts: tuple[str, ...], line: int | None = None,
+               wanted: str = "YAML that kustomize can read") -> Build:
     """A file the check cannot read: a problem if it holds a bootstrap chart's objects, else a warning."""
     if holds_chart(text, charts):
-        return Build(problems=[Problem(shown, "", "YAML that kustomize can read (it holds a bootstrap chart's "
-                                       "objects, so its versions must be known)", why, line)])
+        return Build(problems=[Problem(shown, "", f"{wanted} (it holds a bootstrap chart's objects, so its "
+                                       "versions must be known)", why, line)])
     return Build(warnings=[f"{shown}: not read ({why}); it names no bootstrap chart, so the drift check "
                            "goes on without it"])
 
@@ -123,14 +126,18 @@ def build_folder(folder: Path, charts: tuple[str, ...]) -> Build:
 def kustomize(folder: Path, charts: tuple[str, ...]) -> Build:
     """A folder with a kustomization file, built by the real kustomize in kubectl (once per run)."""
     kfile = paths.rel(kustomization_file(folder))
+    remote = remote_resources(folder)
+    if remote:
+        return unreadable(kfile, f"remote resources ({', '.join(remote[:3])}), which the offline check does not "
+                          "fetch", "\n".join(_texts(folder)), charts, wanted=OFFLINE)
     result = gateway.run("kubectl", ["kustomize", "--load-restrictor", "LoadRestrictionsNone", str(folder)],
                          timeout=KUSTOMIZE_SECONDS, logged=False)
     if result.returncode == 127:
         return Build(problems=[Problem(kfile, "", "kubectl, to build this folder with kustomize as Flux does",
                                        "no kubectl on PATH and no KUBECTL set", hint=INSTALL_KUBECTL)])
     if not result.ok:
-        text = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.rglob("*.y*ml")))
-        return unreadable(kfile, f"kubectl kustomize failed: {result.message().splitlines()[-1]}", text, charts)
+        return unreadable(kfile, f"kubectl kustomize failed: {result.message().splitlines()[-1]}",
+                          "\n".join(_texts(folder)), charts, wanted=OFFLINE)
     try:
         docs = load_all_tolerant(result.stdout)
     except yaml.YAMLError as err:
@@ -138,6 +145,33 @@ def kustomize(folder: Path, charts: tuple[str, ...]) -> Build:
     origins = _origins(folder)
     return Build([SourcedObject(origins.get(_identity(d), kfile), i, d, via=kfile)
                   for i, d in enumerate(docs) if isinstance(d, dict) and "kind" in d])
+
+
+def _texts(folder: Path) -> list[str]:
+    return [p.read_text(encoding="utf-8", errors="replace") for p in sorted(folder.rglob("*.y*ml"))]
+
+
+def remote_resources(folder: Path, seen: set | None = None) -> list[str]:
+    """The remote bases (URLs, git repositories) a kustomization names, directly or through the local
+    folders it names: kubectl would fetch them, and the check stays offline."""
+    seen = set() if seen is None else seen
+    kfile = kustomization_file(folder)
+    if kfile is None or folder in seen:
+        return []
+    seen.add(folder)
+    try:
+        docs = load_all_tolerant(kfile.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, OSError, UnicodeDecodeError):
+        return []       # kubectl kustomize says what is wrong with it
+    doc = docs[0] if docs and isinstance(docs[0], dict) else {}
+    found = []
+    for entry in [*(doc.get("resources") or []), *(doc.get("components") or []), *(doc.get("bases") or [])]:
+        entry = str(entry)
+        if REMOTE.search(entry):
+            found.append(entry)
+        elif (folder / entry).is_dir():
+            found += remote_resources((folder / entry).resolve(), seen)
+    return found
 
 
 def _identity(doc: dict) -> tuple[str, str]:

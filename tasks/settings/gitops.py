@@ -48,12 +48,12 @@ def tree_root(gitops_path: str) -> Path:
 
 
 def tree_files(gitops_path: str) -> list[Path]:
-    """Every YAML file of the tree, sorted, so results do not depend on directory order."""
+    """Every file of the tree (outside .git), sorted: what the check depends on. kustomize reads more
+    than YAML (a configMapGenerator's .json or .env, a kustomization named `Kustomization`)."""
     root = tree_root(gitops_path)
     if not root.is_dir():
         return []
-    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
-                  and ".git" not in p.parts)
+    return sorted(p for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts)
 
 
 def read_objects(files: list[Path]) -> tuple[list[SourcedObject], list[Problem]]:

@@ -80,6 +80,12 @@ CASES = {
         "  hand-off: what Flux changes when it takes over (HelmReleases of tree/kubernetes/flux/cluster)\n"
         "    cilium: 20 value(s) differ (tree/kubernetes/apps/kube-system/cilium/app/helmrelease.yaml)\n",
         "        operator.replicas: 2 -> 3\n"], []),
+    # A remote base (through a local folder): kubectl would fetch it; the check stays offline and says so.
+    "remote-base": (1, [
+        "bootstrap check failed: 1 problem(s)",
+        f"  - {CILIUM_APP}/kustomization.yaml: (document): expected a folder kubectl kustomize builds offline (it "
+        "holds a bootstrap chart's objects, so its versions must be known), found remote resources "
+        "(https://github.com/example/charts//cilium/extras?ref=v1.0.0), which the offline check does not fetch"], []),
     "helmchart-ref": (1, [
         f"  - {CHARTS}: [chart-version-drift] charts.cilium.version: expected a version in the range '1.18.x' "
         f"(the range {CILIUM_OCI} sets for chart cilium), found 1.19.4, outside that range"], []),
@@ -154,3 +160,14 @@ def test_example_tree_needs_no_kubectl(rendered, schema_env):
             "        operator.replicas: 2 -> 1\n") in first.stderr, first.stderr
     again = rendered.doit("check", env=env, timeout=180)
     assert again.returncode == 0 and executed_tasks(again.stdout) == [], again.stdout
+
+
+def test_an_edit_of_a_file_kustomize_reads_reruns_the_check(rendered, kubectl_env):
+    """The check depends on every file of the tree, not only YAML: a configMapGenerator's values.txt."""
+    lay_tree(rendered, "values-from-generator")
+    assert check(rendered, kubectl_env)[0] == 0
+    values = rendered.path("tree/kubernetes/apps/kube-system/cilium/app/values.txt")
+    values.write_text(values.read_text().replace("replicas: 3", "replicas: 5"))
+    result = rendered.doit("check", env=kubectl_env, timeout=180)
+    assert result.returncode == 0 and executed_tasks(result.stdout) == ["check"], result.stdout + result.stderr
+    assert "        operator.replicas: 2 -> 5\n" in result.stderr
