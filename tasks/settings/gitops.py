@@ -1,5 +1,6 @@
-"""Read the GitOps ("home-ops") tree named in common.yaml: every Kubernetes object in its YAML
-files, with the file it came from. Read-only; used by the drift check and the guards."""
+"""Kubernetes objects with the file they came from (SourcedObject), the GitOps ("home-ops") tree's folder
+and files named in common.yaml, and reading the objects of given YAML files (bootstrap/resources.yaml).
+What Flux reconciles from the tree is fluxtree's; read-only."""
 from __future__ import annotations
 
 from dataclasses import dataclass
