@@ -81,10 +81,31 @@ def print_plan():
     if runtime.note:
         report.answer(runtime.note)
     width = max(len(name) for name in runtime.stages)
-    for stage in runtime.stages.values():
-        report.answer(f"{stage.name:<{width}}  {decide(stage, runtime.facts)}")
+    decisions = {name: decide(stage, runtime.facts) for name, stage in runtime.stages.items()}
+    for name, decision in decisions.items():
+        report.answer(f"{name:<{width}}  {decision}")
+    print_day_two(runtime.facts, decisions)
     print_handoff(runtime.cluster)
     return True
+
+
+def print_day_two(facts, decisions) -> None:
+    """Per node: what it runs and what the settings want; upgrade-k8s' dry run when it would run;
+    what the cluster holds that the inventory does not."""
+    from ..apply import inventory, k8s_upgrade
+    report.answer()
+    for line in inventory.version_lines(facts):
+        report.answer(line)
+    if decisions.get("kubernetes-upgrade") and decisions["kubernetes-upgrade"].run:
+        report.answer("talosctl upgrade-k8s --dry-run:")
+        for line in k8s_upgrade.dry_run_summary(facts):
+            report.answer(f"  {line}")
+    leaving = inventory.leaving_lines(facts, with_etcd=any(n.state == "configured"
+                                                           for n in facts.talos_nodes().values()))
+    if leaving:
+        report.answer("not in the inventory:")
+        for line in leaving:
+            report.answer(f"  {line}")
 
 
 def print_handoff(cluster) -> None:
