@@ -97,18 +97,29 @@ def upgrade_node(facts: Facts, node: Node, running: str, talosconfig: str) -> st
     error = gate(facts, node)
     if error:
         return f"not upgrading {where}: {error}"
-    single = node.is_controlplane and len(facts.etcd_health().members) == 1
-    preserve = ["--preserve"] if single and _legacy(running) else []
+    preserve = preserve_flags(node.is_controlplane and len(facts.etcd_health().members) == 1, running)
     report.say(f"talos-upgrade: {where} {running or 'unknown'} -> {version}")
     seconds = deadline("upgrade", 900)
     remember_issued(node, version)
     result = tools.talosctl(["upgrade", "-n", node.address, "--image", image, "--timeout", f"{seconds:.0f}s",
                              *preserve], talosconfig, timeout=seconds + 60)
-    if not result.ok:
-        if "upgrade completed" not in result.stderr:     # the installer never ran it: nothing to await
-            remember_issued(node, None)
+    if not result.ok and "upgrade completed" not in result.stderr:    # the installer refused: nothing to await
+        remember_issued(node, None)
         return f"talosctl upgrade on {where}: {result.message()}"
+    if not result.ok:       # installed, then the reboot was not seen through in time
+        ok, why = node_back(facts, node, version, talosconfig)
+        if ok:
+            remember_issued(node, None)
+            return None
+        return (f"gave up after {seconds:.0f}s waiting for {_awaited(node, version)}: {why} "
+                f"(talosctl: {result.message().splitlines()[-1]})")
     return await_node(facts, node, version, talosconfig)
+
+
+def _awaited(node: Node, version: str) -> str:
+    """What the roll waits for after a node's upgrade."""
+    return f"{node.name} ({node.address}) to answer with Talos {version}, its Kubernetes Node Ready" + (
+        " and every etcd member healthy" if node.is_controlplane else "")
 
 
 def gate(facts: Facts, node: Node) -> str | None:
@@ -130,19 +141,19 @@ def await_healthy(facts: Facts, node: Node) -> str | None:
                       deadline("upgrade", 900), healthy, facts, interval=2.0)
 
 
-def _legacy(version: str) -> bool:
-    """Whether a node version takes talosctl's legacy upgrade path (cmd/talosctl/cmd/talos/upgrade.go)."""
+def preserve_flags(lone_member: bool, running: str) -> list[str]:
+    """--preserve for the lone etcd member on a node older than v1.13: only talosctl's legacy upgrade
+    API carries it; against v1.13 it is deprecated and ignored (cmd/talosctl/cmd/talos/upgrade.go)."""
     try:
-        return tuple(int(p) for p in version.lstrip("v").split("-")[0].split(".")) < LEGACY_BELOW
+        legacy = tuple(int(p) for p in running.lstrip("v").split("-")[0].split(".")) < LEGACY_BELOW
     except ValueError:
-        return False
+        legacy = False
+    return ["--preserve"] if lone_member and legacy else []
 
 
 def await_node(facts: Facts, node: Node, version: str, talosconfig: str) -> str | None:
     """Wait until the node answers with the version, its Node is Ready and etcd is healthy."""
-    what = f"{node.name} ({node.address}) to answer with Talos {version}, its Kubernetes Node Ready" + (
-        " and every etcd member healthy" if node.is_controlplane else "")
-    error = wait_until(what, deadline("upgrade", 900), lambda: node_back(facts, node, version, talosconfig),
+    error = wait_until(_awaited(node, version), deadline("upgrade", 900), lambda: node_back(facts, node, version, talosconfig),
                        facts, interval=2.0)
     if error is None:
         remember_issued(node, None)

@@ -153,3 +153,24 @@ def task_trust_cluster():
     """Confirm that the API server build/kubeconfig reaches is this cluster (after a lost build/ or a repave)."""
     return {"basename": "trust-cluster", "actions": [trust_action], "task_dep": ["render"], "uptodate": [False],
             "verbosity": 2}
+
+
+def remove_node_action(name: str):
+    """doit action: remove a node that left the inventory (see apply.removal)."""
+    from doit.exceptions import TaskFailed
+    from ..apply.removal import remove_node
+    from ..apply.runtime import Runtime
+    if not name:
+        return TaskFailed("remove-node needs --name <node> (its Kubernetes Node name, hostname or address)")
+    runtime = Runtime.get()
+    if runtime.error:
+        return TaskFailed(runtime.error)
+    error = remove_node(runtime.facts, name)
+    return TaskFailed(error) if error else True
+
+
+def task_remove_node():
+    """Remove a node that left the inventory: cordon, drain, leave etcd (never below quorum), reset, delete."""
+    return {"basename": "remove-node", "actions": [remove_node_action], "uptodate": [False], "verbosity": 2,
+            "params": [{"name": "name", "long": "name", "type": str, "default": "",
+                        "help": "the node to remove: its Kubernetes Node name, hostname or address"}]}
