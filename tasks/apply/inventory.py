@@ -11,7 +11,7 @@ def version_lines(facts: Facts) -> list[str]:
     """One line per node: its Talos, kubelet and control-plane versions, and what the settings want."""
     talos, _ = roll.wanted(facts.cluster)
     k8s = k8s_upgrade.wanted(facts)
-    nodes, versions = facts.talos_nodes(), facts.versions()
+    nodes, versions = facts.talos_nodes(), roll.versions(facts)
     width = max(len(n.name) for n in facts.cluster.nodes)
     lines = [f"versions (settings want Talos {talos}, Kubernetes {k8s}):"]
     for node in facts.cluster.nodes:

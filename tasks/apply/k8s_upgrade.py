@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .. import report, tools
 from ..facts import Facts
+from . import roll
 from .waits import deadline
 
 # The lines of upgrade-k8s' log (stdout, UpgradeOptions.Log) that say what would change.
@@ -22,7 +23,7 @@ def wanted(facts: Facts) -> str:
 def behind(facts: Facts) -> list[str]:
     """What runs another Kubernetes version than the settings want (kubelets whose Node cannot be read
     are not counted: the control plane's own config always answers)."""
-    version, nodes, versions = wanted(facts), facts.talos_nodes(), facts.versions()
+    version, nodes, versions = wanted(facts), facts.talos_nodes(), roll.versions(facts)
     late = []
     for node in facts.cluster.nodes:
         found = versions[node.address]

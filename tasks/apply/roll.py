@@ -36,12 +36,17 @@ def roll_order(cluster: Cluster) -> list[Node]:
     return [*cluster.controlplanes, *cluster.workers]
 
 
+def versions(facts: Facts) -> dict:
+    """The nodes' versions, reading Kubernetes Nodes only from this cluster's API server."""
+    return facts.versions(trusted_api=api(facts)[0] is not None)
+
+
 def behind(facts: Facts) -> list[tuple[Node, str]]:
     """Configured nodes not running the wanted Talos version, with the version they run."""
     version, _ = wanted(facts.cluster)
-    nodes, versions = facts.talos_nodes(), facts.versions()
-    return [(n, versions[n.address].talos) for n in roll_order(facts.cluster)
-            if nodes[n.address].state == "configured" and versions[n.address].talos != version]
+    nodes, found = facts.talos_nodes(), versions(facts)
+    return [(n, found[n.address].talos) for n in roll_order(facts.cluster)
+            if nodes[n.address].state == "configured" and found[n.address].talos != version]
 
 
 def talos_upgraded(facts: Facts) -> tuple[bool, str]:

@@ -65,10 +65,12 @@ class Facts:
         """What the Kubernetes API shows (objects, Helm releases, watched custom resources)."""
         return self._once("kube", query_kube)
 
-    def versions(self) -> dict[str, NodeVersions]:
-        """Every node's Talos, kubelet and control-plane versions (address -> NodeVersions)."""
-        return self._once("versions", lambda: query_versions(self.cluster, self.talos_nodes(), self.kube(),
-                                                             self.talosconfig()[0]))
+    def versions(self, trusted_api: bool) -> dict[str, NodeVersions]:
+        """Every node's Talos, kubelet and control-plane versions (address -> NodeVersions); the
+        Kubernetes Nodes count only when the caller found the API server to be this cluster's."""
+        kube = self.kube() if trusted_api else KubeFacts(False, "not this cluster's API server")
+        return self._once(f"versions-{trusted_api}", lambda: query_versions(self.cluster, self.talos_nodes(), kube,
+                                                                            self.talosconfig()[0]))
 
     def etcd_health(self) -> EtcdHealth:
         """etcd's members and which of them answer healthy (two calls; only before a node goes down)."""
