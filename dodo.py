@@ -6,7 +6,7 @@
     doit bootstrap   every stage, rerunning only what changed or is incomplete
     doit trust-cluster  record the identity of the cluster build/kubeconfig reaches (explicit)
 """
-from tasks.commands.bootstrap import task_plan, task_stages, task_trust_cluster  # noqa: F401
+from tasks.commands.bootstrap import task_plan, task_remove_node, task_stages, task_trust_cluster  # noqa: F401
 from tasks.commands.render import task_check, task_render  # noqa: F401
 from tasks.commands.state import guard_doit_state
 

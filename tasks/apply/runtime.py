@@ -13,6 +13,7 @@ from ..problems import format_problems
 from ..settings import load
 from ..tools.reach import address_map
 from ..tools.survivors import describe, survivors
+from .inventory import strange_nodes
 from .table import stage_table
 from .waits import deadline
 
@@ -40,6 +41,9 @@ class Runtime:
             self.error = _take_lock() or _await_survivors()
         if self.error is None:
             self.facts.prefetch()
+            if not read_only:       # a run says what it will not touch (plan says it too)
+                for line in strange_nodes(self.facts):
+                    report.warn(f"{line}; a run never removes it: `doit remove-node --name <node>` does")
         # doit saves finished tasks on KeyboardInterrupt only: make SIGTERM one.
         signal.signal(signal.SIGTERM, _interrupt)
 

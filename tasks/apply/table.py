@@ -8,7 +8,7 @@ from functools import partial
 from .. import paths
 from ..render import catalogue
 from ..settings.model import Cluster, Node, Release
-from . import crds, flux, helm, kubeconfig, objects, talos
+from . import crds, flux, helm, k8s_upgrade, kubeconfig, objects, roll, talos
 from .stage import Stage
 
 TALOSCONFIG = (paths.TALOSCONFIG,)
@@ -34,6 +34,14 @@ def manifest_stage(artifact: catalogue.Artifact) -> Stage:
                  partial(objects.manifest_done, rel=rel), partial(objects.apply_manifest, rel=rel))
 
 
+# Day two: versions move before any config is applied (a new kubelet version may need the new Talos),
+# Talos first, then Kubernetes. On a first bootstrap no node is configured yet: both are done.
+UPGRADES = (
+    ("talos-upgrade", "Roll Talos to talosVersion: control planes first, one node at a time, etcd quorum kept",
+     (), roll.talos_upgraded, roll.roll_talos),
+    ("kubernetes-upgrade", "talosctl upgrade-k8s to kubernetesVersion, after the Talos roll", (),
+     k8s_upgrade.k8s_upgraded, k8s_upgrade.upgrade_k8s),
+)
 BEFORE_NODES = (
     ("etcd-bootstrap", "Bootstrap etcd exactly once on the first control-plane node", TALOSCONFIG,
      talos.etcd_done, talos.etcd_bootstrap),
@@ -67,7 +75,8 @@ def stage_table(cluster: Cluster) -> list[Stage]:
     first = cluster.first_controlplane
     others = [n for n in cluster.nodes if n != first]
     manifests = [a for a in catalogue.cluster_catalogue(cluster) if a.stage]
-    stages = [node_stage(first, "Apply the Talos config to the first control-plane node")]
+    stages = [Stage(*row) for row in UPGRADES]
+    stages.append(node_stage(first, "Apply the Talos config to the first control-plane node"))
     stages += [Stage(*row) for row in BEFORE_NODES]
     stages += [node_stage(node, f"Join node {node.name} ({node.role})") for node in others]
     stages += [Stage(*row) for row in AFTER_NODES] + [crds_stage(cluster)]

@@ -12,7 +12,8 @@ from ..files import write_if_changed
 from ..settings.model import Node
 from ..tools import op
 from ..tools.gateway import calls_until
-from ..tools.outcomes import reports_no_changes
+from ..tools.outcomes import reports_no_changes, reports_reboot
+from . import roll
 from .api import api, expect_new_cluster
 from .waits import deadline, wait_until
 
@@ -101,14 +102,20 @@ def _apply_authenticated(facts: Facts, node: Node, config: str) -> str | None:
         report.say(f"node-{node.name}: the node already runs this config")
         remember_applied(node, facts.talos_nodes()[node.address].config_digest)
         return None
+    reboots = reports_reboot(check.stderr)
+    error = reboots and roll.gate(facts, node)
+    if error:
+        return f"not applying the config of {node.name} ({node.address}), which needs a reboot: {error}"
     result = tools.talosctl(args, talosconfig, stdin=config, timeout=120)
     if not result.ok:
         return f"talosctl apply-config on {node.name}: {result.message()}"
     remember_applied(node, config_digest(config))
     # A change Talos cannot apply in place reboots the node ("Applied configuration with a reboot",
-    # v1alpha1_server.go ApplyConfiguration): wait until it answers again with this config.
+    # v1alpha1_server.go ApplyConfiguration): wait until it answers again with this config, and, like
+    # an upgrade, until its Node is Ready and etcd is healthy before the next node.
     return wait_until(f"{node.name} to run its new config", deadline("node", 600),
-                      lambda: node_configured(facts, node), facts, interval=2.0)
+                      lambda: node_configured(facts, node), facts, interval=2.0) or (
+        reboots and roll.await_healthy(facts, node)) or None
 
 
 def etcd_done(facts: Facts) -> tuple[bool, str]:

@@ -81,10 +81,31 @@ def print_plan():
     if runtime.note:
         report.answer(runtime.note)
     width = max(len(name) for name in runtime.stages)
-    for stage in runtime.stages.values():
-        report.answer(f"{stage.name:<{width}}  {decide(stage, runtime.facts)}")
+    decisions = {name: decide(stage, runtime.facts) for name, stage in runtime.stages.items()}
+    for name, decision in decisions.items():
+        report.answer(f"{name:<{width}}  {decision}")
+    print_day_two(runtime.facts, decisions)
     print_handoff(runtime.cluster)
     return True
+
+
+def print_day_two(facts, decisions) -> None:
+    """Per node: what it runs and what the settings want; upgrade-k8s' dry run when it would run;
+    what the cluster holds that the inventory does not."""
+    from ..apply import inventory, k8s_upgrade
+    report.answer()
+    for line in inventory.version_lines(facts):
+        report.answer(line)
+    if decisions.get("kubernetes-upgrade") and decisions["kubernetes-upgrade"].run:
+        report.answer("talosctl upgrade-k8s --dry-run:")
+        for line in k8s_upgrade.dry_run_summary(facts):
+            report.answer(f"  {line}")
+    leaving = inventory.leaving_lines(facts, with_etcd=any(n.state == "configured"
+                                                           for n in facts.talos_nodes().values()))
+    if leaving:
+        report.answer("not in the inventory:")
+        for line in leaving:
+            report.answer(f"  {line}")
 
 
 def print_handoff(cluster) -> None:
@@ -127,3 +148,24 @@ def task_trust_cluster():
     """Confirm that the API server build/kubeconfig reaches is this cluster (after a lost build/ or a repave)."""
     return {"basename": "trust-cluster", "actions": [trust_action], "task_dep": ["render"], "uptodate": [False],
             "verbosity": 2}
+
+
+def remove_node_action(name: str):
+    """doit action: remove a node that left the inventory (see apply.removal)."""
+    from doit.exceptions import TaskFailed
+    from ..apply.removal import remove_node
+    from ..apply.runtime import Runtime
+    if not name:
+        return TaskFailed("remove-node needs --name <node> (its Kubernetes Node name, hostname or address)")
+    runtime = Runtime.get()
+    if runtime.error:
+        return TaskFailed(runtime.error)
+    error = remove_node(runtime.facts, name)
+    return TaskFailed(error) if error else True
+
+
+def task_remove_node():
+    """Remove a node that left the inventory: cordon, drain, leave etcd (never below quorum), reset, delete."""
+    return {"basename": "remove-node", "actions": [remove_node_action], "uptodate": [False], "verbosity": 2,
+            "params": [{"name": "name", "long": "name", "type": str, "default": "",
+                        "help": "the node to remove: its Kubernetes Node name, hostname or address"}]}

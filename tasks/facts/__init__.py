@@ -3,16 +3,20 @@ Flux conditions), batched into a handful of calls and memoized per run. A probe 
 unreachable cluster is a fact too ("not done"), with the reason kept for the user. Stages call
 `invalidate()` after they change something.
 
-    talos  node states and etcd, from talosctl
-    kube   objects and Helm release storage, from kubectl
+    talos     node states and etcd, from talosctl
+    kube      objects and Helm release storage, from kubectl
+    versions  Talos and Kubernetes versions per node, from the two above
+    etcd      etcd members and their health, asked only before a node goes down
 """
 from __future__ import annotations
 
 from .. import paths
 from ..settings.model import Cluster
 from ..tools import op
+from .etcd import EtcdHealth, query_health
 from .kube import KubeFacts, query_kube
 from .talos import NodeFact, query_etcd, query_nodes
+from .versions import NodeVersions, query_versions
 
 
 class Facts:
@@ -60,3 +64,18 @@ class Facts:
     def kube(self) -> KubeFacts:
         """What the Kubernetes API shows (objects, Helm releases, watched custom resources)."""
         return self._once("kube", query_kube)
+
+    def versions(self, trusted_api: bool) -> dict[str, NodeVersions]:
+        """Every node's Talos, kubelet and control-plane versions (address -> NodeVersions); the
+        Kubernetes Nodes count only when the caller found the API server to be this cluster's."""
+        kube = self.kube() if trusted_api else KubeFacts(False, "not this cluster's API server")
+        return self._once(f"versions-{trusted_api}", lambda: query_versions(self.cluster, self.talos_nodes(), kube,
+                                                                            self.talosconfig()[0]))
+
+    def etcd_health(self) -> EtcdHealth:
+        """etcd's members and which of them answer healthy (two calls; only before a node goes down)."""
+        talosconfig, why = self.talosconfig()
+        if talosconfig is None:
+            return EtcdHealth(reason=f"talosconfig: {why}")
+        return self._once("etcd-health", lambda: query_health([n.address for n in self.cluster.controlplanes],
+                                                              talosconfig))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -22,6 +23,9 @@ class NodeFact:
     state: str
     reason: str = ""
     config_digest: str = ""        # sha256 of the machine config the node runs (configured nodes)
+    # Control-plane component -> version, from the images of the config it runs (Talos renders
+    # its static pods from them): what the node's control plane runs, at no extra call.
+    control_plane: tuple[tuple[str, str], ...] = ()
 
 
 def config_digest(config: str | bytes) -> str:
@@ -36,8 +40,37 @@ def _machineconfig(talosconfig: str, addresses: list[str]) -> tuple[dict[str, No
     found = {}
     for item in json_stream(result.stdout):
         if item.get("node") in addresses and isinstance(item.get("spec"), str):
-            found[item["node"]] = NodeFact(item["node"], "configured", config_digest=config_digest(item["spec"]))
+            found[item["node"]] = NodeFact(item["node"], "configured", config_digest=config_digest(item["spec"]),
+                                           control_plane=control_plane_versions(item["spec"]))
     return found, result
+
+
+CONTROL_PLANE = {"apiServer": "kube-apiserver", "controllerManager": "kube-controller-manager",
+                 "scheduler": "kube-scheduler"}
+IMAGE = re.compile(r"^\s+image:\s*(\S+)\s*$")
+
+
+def control_plane_versions(config: str) -> tuple[tuple[str, str], ...]:
+    """Component -> image tag of cluster.apiServer/controllerManager/scheduler.image in a machine config
+    (a line scan, any indentation: parsing every node's config would cost each run)."""
+    found, section, depth = {}, None, 0
+    for line in config.splitlines():
+        indent, key = len(line) - len(line.lstrip()), line.strip()
+        if not key or key.startswith("#"):
+            continue
+        if section and indent <= depth:
+            section = None
+        if key.rstrip(":") in CONTROL_PLANE and key.endswith(":"):
+            section, depth = CONTROL_PLANE[key.rstrip(":")], indent
+        elif section and IMAGE.match(line):
+            found[section] = image_tag(IMAGE.match(line).group(1))
+    return tuple(sorted(found.items()))
+
+
+def image_tag(image: str) -> str:
+    """The tag of an image reference (digest dropped): ghcr.io/x/y:v1.2.3@sha256:.. -> v1.2.3."""
+    name = image.split("@", 1)[0]
+    return name.rsplit(":", 1)[1] if ":" in name.rsplit("/", 1)[-1] else ""
 
 
 def _one_node(talosconfig: str, address: str) -> NodeFact:

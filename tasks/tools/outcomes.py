@@ -41,6 +41,13 @@ def classify_text(text: str) -> str:
     return "error"
 
 
+def reports_reboot(text: str) -> bool:
+    """talosctl apply-config --dry-run says the change needs a reboot: the summary's mode details are
+    "Applied configuration with a reboot" (internal/app/machined/internal/server/v1alpha1/
+    v1alpha1_server.go ApplyConfiguration, printed on stderr by helpers/mode.go)."""
+    return "Applied configuration with a reboot" in text
+
+
 def reports_no_changes(text: str) -> bool:
     """talosctl apply-config --dry-run found nothing to change: its summary ends with
     "No changes." (cmd/talosctl/pkg/talos/helpers/mode.go)."""

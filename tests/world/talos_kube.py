@@ -242,3 +242,20 @@ def kubelet_joins(world: Path, address: str) -> None:
         return
     with st.locked(world) as live:
         live[address]["k8s_registered"] = True
+
+
+def resync_kubelets(world: Path) -> None:
+    """Kubelets of machines that rebooted post their node status again (kubelet_node_status.go
+    registerWithAPIServer + setNodeStatus): the Node's nodeInfo shows the Talos version it booted
+    (osImage) and its kubelet's version. Best effort, like kubelet_joins."""
+    with st.locked(world) as state:
+        nodes = [dict(n) for n in state.values() if n.get("kubelet_resync")]
+        for node in nodes:
+            state[node["address"]]["kubelet_resync"] = False
+    api = apiserver_info(world)
+    if not nodes or api is None:
+        return
+    try:
+        register_nodes(api, nodes)
+    except (OSError, RuntimeError):
+        return

@@ -22,7 +22,12 @@ Node schema (see new_node()):
   boot before the node is ready, "unreachable" (off or cut off), "hang_seconds", "talos_version",
   "installer_image", "reboot_seconds" (how long a reboot keeps the node unreachable; default
   $TALOS_WORLD_REBOOT_SECONDS or 1s), "disks", "links", "k8s_ready" (the Node's Ready condition);
-  "k8s_registered".
+  "k8s_registered", "kubelet_resync" (the machine rebooted: its kubelet posts its node status again,
+  so the Node's nodeInfo shows the Talos version it booted, kubelet_node_status.go setNodeStatus).
+
+Quorum watch: every state change checks each cluster's etcd; when fewer members answer than a quorum
+(len(members)/2 + 1, etcd's raft quorum) the world appends the episode to DIR/etcd-quorum.json, so
+a test can assert that an upgrade never cost quorum.
 """
 from __future__ import annotations
 
@@ -36,6 +41,7 @@ from pathlib import Path
 
 STATE_FILE = "talos.json"
 LOCK_FILE = "talos.lock"
+QUORUM_FILE = "etcd-quorum.json"
 DEFAULT_TALOS_VERSION = "v1.13.9"
 DEFAULT_INSTALLER = "ghcr.io/siderolabs/installer"
 DEFAULT_REBOOT_SECONDS = 1.0
@@ -79,6 +85,7 @@ def new_node(address: str) -> dict:
         "etcd": None, "etcd_member": False, "etcd_leader": False, "etcd_left": False, "stale_member": None,
         "configured_at": None, "bootstrapped_at": None, "apply_count": 0, "boot_id": str(uuid.uuid4()),
         "rebooting_until": None, "upgrade_to": None, "apply_rebooted": False, "k8s_registered": False,
+        "kubelet_resync": False,
         "ready_after": 0.0, "unreachable": False, "hang_seconds": 0.0, "talos_version": DEFAULT_TALOS_VERSION,
         "installer_image": f"{DEFAULT_INSTALLER}:{DEFAULT_TALOS_VERSION}", "reboot_seconds": None,
         "disks": default_disks(), "links": default_links(address), "k8s_ready": False,
@@ -119,6 +126,7 @@ def locked(world: Path):
         refresh(state)
         if json.dumps(state, sort_keys=True) != before:
             save(world, state)
+            watch_quorum(world, state)
 
 
 def is_rebooting(node: dict, now: float | None = None) -> bool:
@@ -181,6 +189,8 @@ def _finish_reboot(node: dict, now: float) -> None:
     node.update(rebooting_until=None, apply_rebooted=False, boot_id=str(uuid.uuid4()), try_rollback_at=None)
     if node.get("upgrade_to"):
         node.update(talos_version=node["upgrade_to"], upgrade_to=None)
+    if node.get("k8s_registered"):
+        node["kubelet_resync"] = True
     if node["stage"] != "maintenance" and node.get("persistent_config"):
         set_active_config(node, tc.parse(node["persistent_config"].encode()))
         node["configured_at"] = now
@@ -228,6 +238,35 @@ def _elect_leaders(state: dict, now: float) -> None:
             node["etcd_leader"] = False
         if running:
             running[0]["etcd_leader"] = True
+
+
+def members_down(state: dict, cluster: str, now: float | None = None) -> tuple[list[str], list[str]]:
+    """(every etcd member's address, those whose etcd does not answer: off, rebooting or stopped)."""
+    members = etcd_members(state, cluster)
+    down = [n["address"] for n in members if not n["etcd_member"] or n.get("unreachable")
+            or is_rebooting(n, now) or n["etcd"] != "Running"]
+    return [n["address"] for n in members], down
+
+
+def quorum_episodes(world: Path) -> list[dict]:
+    """Every time a cluster's etcd lost quorum ({cluster, members, down, at}), oldest first."""
+    try:
+        return json.loads((Path(world) / QUORUM_FILE).read_text())
+    except FileNotFoundError:
+        return []
+
+
+def watch_quorum(world: Path, state: dict) -> None:
+    """Record a loss of quorum (raft needs len(members)/2 + 1 members answering), once per episode."""
+    episodes = quorum_episodes(world)
+    for cluster in sorted({n["cluster_name"] for n in state.values() if n["etcd_member"]}):
+        members, down = members_down(state, cluster)
+        if len(members) - len(down) >= len(members) // 2 + 1:
+            continue
+        last = next((e for e in reversed(episodes) if e["cluster"] == cluster), None)
+        if last is None or last["down"] != down:
+            episodes.append({"cluster": cluster, "members": members, "down": down, "at": time.time()})
+            (Path(world) / QUORUM_FILE).write_text(json.dumps(episodes, indent=1) + "\n")
 
 
 def reset_node(node: dict) -> dict:

@@ -114,6 +114,23 @@ def main(argv: list[str] | None = None) -> int:
         if exc.suppressed:
             return 1
         return _fail(str(exc), command)
+    finally:
+        _kubelets_catch_up()
+
+
+def _kubelets_catch_up() -> None:
+    """The world moves on while any talosctl runs: kubelets of machines that came back from a reboot
+    post their node status (tests/world/talos_kube.py resync_kubelets)."""
+    import os
+    from pathlib import Path
+    world = os.environ.get("TALOS_WORLD_DIR")
+    try:        # a cheap look first: most calls find no kubelet to resync
+        pending = world and '"kubelet_resync": true' in (Path(world) / "talos.json").read_text()
+    except OSError:
+        pending = False
+    if pending:
+        from tests.world import talos_kube
+        talos_kube.resync_kubelets(world)
 
 
 def _fail(message: str, command: str | None) -> int:
