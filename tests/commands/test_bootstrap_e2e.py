@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -352,7 +353,8 @@ def test_api_server_stopped_and_restarted_mid_run(cluster):
     cluster.world.start_apiserver(15, port=port)
     out, err = process.communicate(timeout=300)
     assert process.returncode == 0, out[-3000:] + err[-3000:]
-    assert "waiting up to 60s for the Kubernetes API server" in err
+    # the deadline is 60 s from the stage's start; a loaded machine may have spent a second of it already
+    assert re.search(r"waiting up to (59|60)s for the Kubernetes API server", err), err[-2000:]
     assert synced(cluster.new_mutating()) == ["spegel"]
 
 
