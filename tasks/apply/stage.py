@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -78,10 +77,13 @@ def decide(stage: Stage, facts: Facts, inputs: dict[str, str] | None = None) -> 
     """Run when the inputs changed since the last success or the cluster does not show it done."""
     done, why = _safe_done(stage, facts)
     if done is None:            # handed off (e.g. Flux owns the release now): local inputs no longer apply
+        report.decided(stage.name, False, why)
         return Decision(False, (why,))
     changed = changed_inputs(stage, inputs)
     reasons = ([] if done else [why]) + changed
-    return Decision(bool(reasons), tuple(reasons) or (why,))
+    decision = Decision(bool(reasons), tuple(reasons) or (why,))
+    report.decided(stage.name, decision.run, "; ".join(decision.reasons))
+    return decision
 
 
 def _safe_done(stage: Stage, facts: Facts) -> tuple[bool, str]:
@@ -94,7 +96,6 @@ def _safe_done(stage: Stage, facts: Facts) -> tuple[bool, str]:
 
 def run_stage(stage: Stage, facts: Facts) -> str | None:
     """The doit action: do the difference, or say why there is nothing to do."""
-    started = time.monotonic()
     inputs = digest(stage)
     decision = decide(stage, facts, inputs)
     if not decision.run:
@@ -108,7 +109,6 @@ def run_stage(stage: Stage, facts: Facts) -> str | None:
                 "to restore it from the settings, then rerun")
     error = stage.apply(facts)
     facts.invalidate()
-    report.event("stage", name=stage.name, ok=error is None, seconds=round(time.monotonic() - started, 3))
     if error:
         return error
     record(stage, inputs)

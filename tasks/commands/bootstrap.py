@@ -64,6 +64,7 @@ def task_stages():
             "uptodate": [stage_uptodate(stage.name)],
             "task_dep": [previous],
             "verbosity": 2,
+            "meta": {"stage": True},
         }
         previous = stage.name
     yield {"basename": "bootstrap", "doc": "Everything: render, then every stage up to a reconciling Flux",
@@ -113,7 +114,8 @@ def print_handoff(cluster) -> None:
 
 def task_plan():
     """Dry run: every stage as up to date or would run, with the reason (changes nothing)."""
-    return {"actions": [print_plan], "task_dep": ["render"], "uptodate": [False], "verbosity": 2}
+    return {"actions": [print_plan], "task_dep": ["render"], "uptodate": [False], "verbosity": 2,
+            "meta": {"cluster": True}}
 
 
 def trust_action():
@@ -131,4 +133,4 @@ def trust_action():
 def task_trust_cluster():
     """Confirm that the API server build/kubeconfig reaches is this cluster (after a lost build/ or a repave)."""
     return {"basename": "trust-cluster", "actions": [trust_action], "task_dep": ["render"], "uptodate": [False],
-            "verbosity": 2}
+            "verbosity": 2, "meta": {"cluster": True}}

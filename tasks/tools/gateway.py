@@ -117,7 +117,7 @@ def run(tool: str, args: list[str], *, stdin: str | None = None, timeout: float 
     argv = [binary(tool), *args]
     start = time.monotonic()
     timeout = max(0.0, min(timeout, _DEADLINE.get() - start))
-    report.event("call", tool=tool, argv=args)
+    report.event("call-start", tool=tool, argv=args)
     try:
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True, env=environment(tool), cwd=paths.ROOT, pass_fds=pass_fds,
@@ -137,7 +137,9 @@ def run(tool: str, args: list[str], *, stdin: str | None = None, timeout: float 
     except BaseException:
         _stop_group(process)
         raise
-    return Result(tool, tuple(args), code, out, err, time.monotonic() - start)
+    result = Result(tool, tuple(args), code, out, err, time.monotonic() - start)
+    report.event("call", tool=tool, argv=args, seconds=round(result.seconds, 3), outcome=result.outcome)
+    return result
 
 
 def _shown(args: list[str]) -> list[str]:
