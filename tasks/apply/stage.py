@@ -113,3 +113,18 @@ def run_stage(stage: Stage, facts: Facts) -> str | None:
         return error
     record(stage, inputs)
     return None
+
+
+def record_plan(decisions: dict[str, Decision]) -> None:
+    """Keep a plan's decisions in build/plan.json for `doit graph` (names and reasons only)."""
+    plan = {name: {"run": d.run, "reasons": list(d.reasons)} for name, d in decisions.items()}
+    write_if_changed(paths.PLAN, json.dumps(plan, indent=1) + "\n")
+
+
+def last_plan() -> dict:
+    """The last plan's decisions, or {} when there is none (or it cannot be read)."""
+    try:
+        plan = json.loads(paths.PLAN.read_text())
+    except (OSError, ValueError):
+        return {}
+    return plan if isinstance(plan, dict) else {}

@@ -75,15 +75,17 @@ def print_plan():
     """Print each stage as 'up to date' or 'would run', with the reason; change nothing."""
     from doit.exceptions import TaskFailed
     from ..apply.runtime import Runtime
-    from ..apply.stage import decide
+    from ..apply.stage import decide, record_plan
     runtime = Runtime.get(read_only=True)
     if runtime.error and not runtime.stages:
         return TaskFailed(runtime.error)
     if runtime.note:
         report.answer(runtime.note)
-    width = max(len(name) for name in runtime.stages)
+    width, decisions = max(len(name) for name in runtime.stages), {}
     for stage in runtime.stages.values():
-        report.answer(f"{stage.name:<{width}}  {decide(stage, runtime.facts)}")
+        decision = decisions[stage.name] = decide(stage, runtime.facts)
+        report.answer(f"{stage.name:<{width}}  {decision}")
+    record_plan(decisions)
     print_handoff(runtime.cluster)
     return True
 

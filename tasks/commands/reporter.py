@@ -82,7 +82,8 @@ class StageReporter:
         stages = {n: o for n, o in self.outcomes.items() if n in self.stages}
         counted, noun = (stages, "stages") if stages else (self.outcomes, "tasks")
         if counted:
-            report.answer(summary(counted, noun, time.monotonic() - self.started))
+            unseen = len(self.stages) - len(stages) if stages else 0
+            report.answer(summary(counted, noun, time.monotonic() - self.started, unseen))
         for message in self.runtime_errors:
             report.answer(message.rstrip())
         report.working_on(None)
@@ -103,9 +104,11 @@ class StageReporter:
             report.answer(f"{outcome:<10}  {task.name:<{self.width}}  {seconds:5.1f} s  {shown}".rstrip())
 
 
-def summary(outcomes: dict[str, str], noun: str, seconds: float) -> str:
-    """`24 stages: 1 ran, 23 up to date, 0 failed in 1.4 s`."""
+def summary(outcomes: dict[str, str], noun: str, seconds: float, unseen: int = 0) -> str:
+    """`24 stages: 1 ran, 23 up to date, 0 failed in 1.4 s` (`, 20 not run` after a failure)."""
     count = {o: sum(1 for v in outcomes.values() if v == o) for o in (RAN, UP_TO_DATE, FAILED)}
-    noun = noun if len(outcomes) != 1 else noun[:-1]
-    return (f"{len(outcomes)} {noun}: {count[RAN]} ran, {count[UP_TO_DATE]} up to date, {count[FAILED]} failed "
+    total = len(outcomes) + unseen
+    noun = noun if total != 1 else noun[:-1]
+    rest = f", {unseen} not run" if unseen else ""
+    return (f"{total} {noun}: {count[RAN]} ran, {count[UP_TO_DATE]} up to date, {count[FAILED]} failed{rest} "
             f"in {seconds:.1f} s")

@@ -17,9 +17,11 @@ import time
 from dataclasses import dataclass
 
 from .. import paths, report
+from .advice import advise
 from .outcomes import classify
 
-OVERRIDES = {"talosctl": "TALOSCTL", "kubectl": "KUBECTL", "helm": "HELM", "helmfile": "HELMFILE", "op": "OP"}
+OVERRIDES = {"talosctl": "TALOSCTL", "kubectl": "KUBECTL", "helm": "HELM", "helmfile": "HELMFILE", "op": "OP",
+             "dot": "DOT"}
 # The tools get an explicit environment. Variables of these families could point a tool at another
 # cluster or account, store Helm releases where the tool never looks (HELM_DRIVER), or change how
 # TLS is checked (HELM_KUBEINSECURE_SKIP_TLS_VERIFY, TALOSCONFIG): they are dropped, except the ones
@@ -64,7 +66,11 @@ class Result:
         return classify(self.tool, self.returncode, self.stderr)
 
     def message(self) -> str:
-        """The command's own error text (stderr only: stdout may carry resolved secrets), trimmed."""
+        """A known failure's cause and fix (tools/advice.py), else the command's own error text
+        (stderr only: stdout may carry resolved secrets), trimmed."""
+        advice = advise(self.tool, self.stderr)
+        if advice is not None:
+            return str(advice)
         text = self.stderr.strip()
         return text[-2000:] if text else f"exit code {self.returncode} and no error text"
 
