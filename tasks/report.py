@@ -56,7 +56,10 @@ def warn(message: str) -> None:
 
 def answer(line: str = "") -> None:
     """One line of the command's own answer (stdout): the plan, a rendered file's fate."""
-    print(line, flush=True)
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:       # the reader went away (`doit plan | head`): the rest is not wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def event(kind: str, **fields) -> None:

@@ -1,6 +1,6 @@
 """Tool failures distilled to their cause and a fix, from a table: a known error text (quoted from
 the tool's source below) becomes two lines, "cause" and "fix: ...", instead of the tool's dump.
-`permanent` failures cannot heal by waiting: a wait stops at once on them."""
+Some cannot heal by waiting (PERMANENT): a wait stops at once on them."""
 from __future__ import annotations
 
 import re
@@ -10,11 +10,10 @@ from typing import Callable
 
 @dataclass(frozen=True)
 class Advice:
-    """What went wrong, what to do, and whether waiting could help."""
+    """What went wrong, and what to do."""
 
     cause: str
     fix: str
-    permanent: bool = False
 
     def __str__(self) -> str:
         return f"{self.cause}\n    fix: {self.fix}"
@@ -73,9 +72,10 @@ def _unknown_authority(match: re.Match) -> Advice:
     return Advice(f"{WRONG_CA} ({match[0].strip()})",
                   "if the cluster was rebuilt or its CA rotated, delete build/kubeconfig and rerun (it is "
                   "fetched again); if BOOTSTRAP_ADDRESS_MAP or a proxy leads elsewhere, point it at this "
-                  "cluster's API server", permanent=True)
+                  "cluster's API server")
 
 
+PERMANENT = (WRONG_CA,)          # causes no wait can heal
 # (tools the text may come from, pattern, distiller); the first match wins.
 RULES: tuple[tuple[tuple[str, ...], re.Pattern, Callable[[re.Match], Advice]], ...] = (
     (("helm", "helmfile"), OWNERSHIP, _ownership),
@@ -96,4 +96,4 @@ def advise(tool: str, text: str) -> Advice | None:
 def permanent(text: str) -> bool:
     """Whether a distilled failure text names a failure waiting cannot heal (only distilled texts:
     the same raw words can mean something else from another tool, e.g. talosctl's maintenance mode)."""
-    return WRONG_CA in text
+    return any(cause in text for cause in PERMANENT)

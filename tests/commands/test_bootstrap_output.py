@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import time
 
 import yaml
@@ -13,6 +12,7 @@ from cryptography.hazmat.primitives import serialization
 
 from tasks.apply.table import stage_table
 from tasks.settings import load
+from tests.commands.conftest import failure_report
 from tests.world.pki import _make_ca
 from tests.world.shims import add_fault, clear_faults
 from tests.world.world import admin, delete_object
@@ -29,14 +29,6 @@ def events(cluster, run_of=None) -> list[dict]:
     found = [json.loads(line) for line in lines]
     run = run_of or [e for e in found if e["event"] == "run"][-1]["run"]
     return [e for e in found if e["run"] == run]
-
-
-def failure_report(stdout: str) -> list[str]:
-    """The reporter's failure block: the `failed` line and the lines after it, up to the summary."""
-    lines = stdout.splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("failed  "))
-    end = next(i for i, line in enumerate(lines) if re.match(r"\d+ stages?: ", line))
-    return lines[start:end]
 
 
 def test_fresh_run_logs_every_stage_with_its_duration(cluster):
