@@ -53,9 +53,9 @@ def unconditional_rerun(project: Project, env: dict, world: World) -> float:
               f"op inject -i bootstrap/resources.yaml | kubectl {ssa} -f -",
               f"helmfile -f bootstrap/helmfile.d/00-crds.yaml template -q --selector name!=envoy-gateway | kubectl {ssa} -f -",
               "KUBECONFIG=$PWD/build/kubeconfig helmfile -f bootstrap/helmfile.d/01-apps.yaml sync",
-              f"kubectl {ssa} -f build/manifests/ -f build/flux/sync.yaml",
-              "kubectl --kubeconfig build/kubeconfig -n flux-system wait kustomization/cluster --for=condition=Ready "
-              "--timeout=300s"]
+              f"kubectl {ssa} -f build/manifests/",
+              "kubectl --kubeconfig build/kubeconfig -n flux-system wait kustomization/flux-system "
+              "--for=condition=Ready --timeout=300s"]
     start = time.perf_counter()
     for step in steps:
         shell(project, env, step)
@@ -96,7 +96,7 @@ def main() -> None:
         unconditional = [unconditional_rerun(project, env, world) for _ in range(runs)]
         med = statistics.median
         print(f"simulated cluster: {len(project.read_yaml('bootstrap/values/talos.yaml')['nodes'])} nodes, "
-              f"9 releases; world start {world_start:.2f} s; medians of {runs} runs")
+              f"9 releases ({world.charts} charts); world start {world_start:.2f} s; medians of {runs} runs")
         print(f"  full bootstrap (fresh cluster)        {full:7.2f} s")
         print(f"  no-op rerun                           {med(noop):7.2f} s   (target < 2 s)")
         print(f"  cluster queries in a no-op rerun      {med(queries):7.0f} tool calls, "

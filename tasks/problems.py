@@ -57,11 +57,50 @@ class Findings:
         return self
 
 
+# A finding repeated more than this often (same rule, key path and expectation, in other files or
+# documents) is shown once, then counted.
+GROUP_AFTER = 5
+FILES_NAMED = 3
+
+
+def _named(files: list[str]) -> str:
+    """The first few files, and how many more."""
+    files = list(dict.fromkeys(files))
+    more = len(files) - FILES_NAMED
+    return ", ".join(files[:FILES_NAMED]) + (f" and {more} more file(s)" if more > 0 else "")
+
+
 def format_problems(problems: list[Problem], heading: str) -> str:
-    """Render problems as one message: a count, then one entry per problem."""
+    """Render problems as one message: a count, then one entry per problem; a finding repeated more
+    than GROUP_AFTER times (same rule, key path and expectation) is shown once, then counted with its files."""
+    groups: dict = {}
+    for p in problems:
+        key = (p.rule, re.sub(r"\[\d+\]", "[]", p.path), p.expected) if p.rule else id(p)
+        groups.setdefault(key, []).append(p)
     lines = [f"{heading}: {len(problems)} problem(s); nothing was written or applied"]
-    lines += [f"  - {p}" for p in problems]
+    for group in groups.values():
+        shown = group if len(group) <= GROUP_AFTER else group[:1]
+        lines += [f"  - {p}" for p in shown]
+        if len(group) > len(shown):
+            lines.append(f"  - [{group[0].rule}] {len(group) - 1} more like the one above ({len(group)} in all), "
+                         f"in {_named([p.file for p in group[1:]])}")
     return "\n".join(lines)
+
+
+def group_warnings(warnings: list[str]) -> list[str]:
+    """Warnings that say the same thing about more than GROUP_AFTER files ("<file>: <text>"), as one."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for warning in dict.fromkeys(warnings):
+        file, sep, text = warning.partition(": ")
+        key = text if sep and " " not in file else warning
+        groups.setdefault(key, []).append((file, warning))
+    out = []
+    for text, items in groups.items():
+        if len(items) > GROUP_AFTER:
+            out.append(f"{len(items)} files: {text} ({_named([f for f, _ in items])})")
+        else:
+            out += [warning for _, warning in items]
+    return out
 
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_$][\w$-]*$")

@@ -180,7 +180,12 @@ def load_document(path: Path, shown_as: str) -> tuple[Document | None, Problem |
 def load_all(text: str) -> list:
     """Load every document of a multi-document YAML string, skipping empty ones; a document over
     MAX_VALUES raises TooLarge (a yaml.YAMLError)."""
-    loader = StrictLoader(text)
+    return _documents(StrictLoader, text)
+
+
+def _documents(loader_class, text: str) -> list:
+    """Every non-empty document, each bounded by MAX_VALUES."""
+    loader = loader_class(text)
     documents = []
     try:
         while loader.check_node():
@@ -190,6 +195,52 @@ def load_all(text: str) -> list:
     finally:
         loader.dispose()
     return documents
+
+
+class TolerantLoader(yaml.SafeLoader):
+    """What kustomize and Flux accept in a GitOps tree's files (Go's YAML parsers): an anchor defined
+    twice (the later one wins), `=` as a plain string (YAML 1.2 has no value type), unknown tags such as
+    an application's `!env_var` (kept as the plain value), duplicate keys (the later one wins).
+    YAML 1.2 booleans, like StrictLoader. Pure-Python parser: only used when the C one refuses a file."""
+
+    def compose_node(self, parent, index):
+        """Forget an anchor when it is defined again, instead of refusing the document."""
+        event = self.peek_event()
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None and not isinstance(event, yaml.AliasEvent):
+            self.anchors.pop(anchor, None)
+        return super().compose_node(parent, index)
+
+
+TolerantLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:value"]
+    for first, resolvers in StrictLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _untagged(loader: TolerantLoader, suffix: str, node: yaml.Node) -> object:
+    """An unknown tag's node, read as if it had none."""
+    if isinstance(node, yaml.MappingNode):
+        return loader.construct_mapping(node, deep=True)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_scalar(node)
+
+
+TolerantLoader.add_multi_constructor("!", _untagged)
+TolerantLoader.add_multi_constructor("tag:", _untagged)
+TolerantLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
+def load_all_tolerant(text: str) -> list:
+    """Every document of a GitOps tree file, read as kustomize would (see TolerantLoader); fast path
+    through the C parser, the tolerant one only for files it refuses. Raises yaml.YAMLError."""
+    try:
+        return load_all(text)
+    except TooLarge:
+        raise
+    except yaml.YAMLError:
+        return _documents(TolerantLoader, text)
 
 
 class _Dumper(yaml.SafeDumper):

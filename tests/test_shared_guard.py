@@ -15,6 +15,7 @@ def _pytest_in_a_copy_without_shared(tmp_path, ci: bool) -> subprocess.Completed
     copy = tmp_path / "lonely" / "repo"
     shutil.copytree(REPO_ROOT, copy, ignore=shutil.ignore_patterns(".git", "build", ".cache", ".doit.db*",
                                                                   "__pycache__", ".pytest_cache", "*.egg-info"))
+    (copy / ".cache").symlink_to(REPO_ROOT / ".cache")      # the pinned binaries, fetched by this session
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTEST_ADDOPTS")}
     if ci:
         env["CI"] = "true"

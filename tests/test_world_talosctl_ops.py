@@ -166,6 +166,7 @@ def test_reboot_with_and_without_wait(bootstrapped):
     assert tracked.returncode == 0 and lines[2:4] == ['"10.0.48.12": sequence: reboot action: START',
                                                       '"10.0.48.12": error: reboot sequence completed']
     assert lines[-2:] == ['"10.0.48.12": events check condition met', '"10.0.48.12": post check passed']
+    st.set_node(bootstrapped.dir, CP2, reboot_seconds=5)     # away long enough to be seen under load
     quiet = bootstrapped.talosctl("reboot", "-n", CP2, "--wait=false")
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
     assert "connect: connection refused" in bootstrapped.talosctl("version", "-n", CP2).stderr
@@ -194,12 +195,15 @@ def test_upgrade_prints_progress_on_stderr_and_reboots_into_the_new_version(boot
 
 
 def test_upgrade_without_wait_reboots_in_the_background(bootstrapped):
-    st.set_node(bootstrapped.dir, CP2, talos_version="v1.13.8", reboot_seconds=0.5)
+    st.set_node(bootstrapped.dir, CP2, talos_version="v1.13.8", reboot_seconds=3)
     result = bootstrapped.talosctl("upgrade", "-n", CP2, "--image", INSTALLER, "--drain=false", "--wait=false")
     assert result.returncode == 0 and "10.0.48.12: upgrade completed\n" in result.stderr
     assert "connect: connection refused" in bootstrapped.talosctl("version", "-n", CP2).stderr
-    time.sleep(0.6)
-    assert "\tTag:         v1.13.9\n" in bootstrapped.talosctl("version", "-n", CP2).stdout.split("Server:")[1]
+    deadline = time.monotonic() + 30
+    while (back := bootstrapped.talosctl("version", "-n", CP2)).returncode != 0:  # "Server:" comes either way
+        assert time.monotonic() < deadline, f"{CP2} not back within 30 s: {back.stderr}"
+        time.sleep(0.5)
+    assert "\tTag:         v1.13.9\n" in back.stdout.split("Server:")[1]
 
 
 def test_upgrade_refused_by_the_installer(bootstrapped):

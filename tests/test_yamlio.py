@@ -39,3 +39,13 @@ def test_empty_and_missing_files(tmp_path):
     assert problem is None and doc.data == {}
     doc, problem = load_document(tmp_path / "absent.yaml", "absent.yaml")
     assert doc is None and problem.expected == "a readable YAML file"
+
+
+def test_tolerant_loader_reads_what_kustomize_reads():
+    """GitOps tree files: a redefined anchor (the later wins), `=` as a string, unknown tags kept as plain
+    values (never constructed as Python objects), YAML 1.2 booleans."""
+    from tasks.yamlio import load_all_tolerant
+    assert load_all_tolerant("a: &x 1\nb: &x 2\nc: *x\n") == [{"a": 1, "b": 2, "c": 2}]
+    assert load_all_tolerant("matchType: =\n") == [{"matchType": "="}]
+    assert load_all_tolerant("a: !env_var FOO\nb: !include {x: 1}\nc: !!python/name:os.system\nd: yes\n") == [
+        {"a": "FOO", "b": {"x": 1}, "c": "", "d": "yes"}]

@@ -92,26 +92,21 @@ def print_plan():
 
 def print_handoff(cluster) -> None:
     """What Flux will change when it takes each release over, from the GitOps tree's HelmReleases."""
-    from ..render.handoff import handoffs
-    from ..settings import gitops
+    from ..render.check import reconciled
+    from ..render.handoff import handoffs, summary
     where = cluster.settings["common"]["gitops"]["path"]
-    objects, _ = gitops.read_objects(gitops.tree_files(where))
+    objects = reconciled(cluster).objects
     rendered = {}
     for release in cluster.releases:
         try:
             rendered[f"values/{release.name}.yaml"] = paths.release_values(release.name).read_text()
         except OSError:
             continue
-    found = handoffs(cluster, rendered, objects)
-    if not found:
-        return
-    report.answer()
-    report.answer(f"hand-off: what Flux changes when it takes over (HelmReleases of {where})")
-    for handoff in found:
-        summary = f"{len(handoff.changes)} value(s) differ" if handoff.changes else "same values"
-        report.answer(f"  {handoff.release}: {summary} ({handoff.file})")
-        for line in handoff.changes:
-            report.answer(f"      {line}")
+    lines = summary(handoffs(cluster, rendered, objects), where)
+    if lines:
+        report.answer()
+    for line in lines:
+        report.answer(line)
 
 
 def task_plan():

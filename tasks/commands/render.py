@@ -10,7 +10,7 @@ from pathlib import Path
 from doit.tools import config_changed
 
 from .. import paths, report
-from ..problems import format_problems
+from ..problems import format_problems, group_warnings
 from ..render import catalogue, record
 from ..settings import load
 
@@ -20,7 +20,8 @@ PLAIN_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 RENDER_CODE = ("render/catalogue.py", "render/templates.py", "settings/model.py", "settings/schema.py",
                "settings/load.py", "yamlio.py", "paths.py")
 CHECK_CODE = RENDER_CODE + ("render/check.py", "settings/semantic.py", "settings/guards.py", "settings/drift.py",
-                            "settings/gitops.py", "problems.py", "render/conformance.py",
+                            "settings/gitops.py", "settings/fluxtree.py", "settings/fluxbuild.py",
+                            "settings/semver_range.py", "tools/gateway.py", "render/handoff.py", "problems.py", "render/conformance.py",
                             "render/schema_catalog.py", "render/schema_store.py")
 
 
@@ -52,7 +53,7 @@ def check_inputs() -> list[str]:
 
 
 def gitops_inputs() -> list[Path]:
-    """The GitOps tree's YAML files (the drift check reads them)."""
+    """The GitOps tree's files (the drift check reads what Flux reconciles of them)."""
     from ..settings.gitops import tree_files
     docs, _ = load.documents()
     try:
@@ -73,7 +74,7 @@ def run_check():
     number of schemas it could not fetch as a doit value, so the next run is not up to date
     until every schema was had (see check_was_complete)."""
     outcome = checked()
-    for warning in outcome.warnings:
+    for warning in group_warnings(outcome.warnings):
         report.warn(warning)
     report_schemas(outcome)
     from doit.exceptions import TaskFailed
@@ -81,6 +82,7 @@ def run_check():
     if unsafe:
         return TaskFailed(f"bootstrap check failed: {unsafe}; nothing was written or applied")
     if outcome.ok:
+        say_handoff(outcome)
         remove_stale(outcome.rendered)
         return {"unfetched": len(outcome.unfetched)}
     return TaskFailed(format_problems(outcome.problems, "bootstrap check failed"))
@@ -105,6 +107,14 @@ def report_schemas(outcome) -> None:
 def check_was_complete(task, values) -> bool:
     """doit uptodate of `check`: False after a run that could not fetch every upstream schema."""
     return values.get("unfetched") == 0
+
+
+def say_handoff(outcome) -> None:
+    """As information: the values Flux changes when it takes each bootstrap release over."""
+    from ..render.handoff import handoffs, summary
+    if outcome.tree is not None:
+        for line in summary(handoffs(outcome.cluster, outcome.rendered, outcome.tree.objects), outcome.tree.root):
+            report.say(line)
 
 
 def remove_stale(now: dict[str, str]) -> None:

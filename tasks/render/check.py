@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from .. import paths
 from ..problems import Findings, Problem
-from ..settings import drift, gitops, guards, load, semantic
+from ..settings import drift, fluxtree, gitops, guards, load, semantic
 from ..settings.model import Cluster
 from ..yamlio import load_all
 from . import catalogue
@@ -18,6 +18,7 @@ class Outcome(Findings):
 
     cluster: Cluster | None = None
     rendered: dict[str, str] = field(default_factory=dict)
+    tree: object = None                   # fluxtree.Reconciled: what Flux deploys from the GitOps tree
 
 
 def render_in_memory(cluster: Cluster) -> tuple[dict[str, str], list[Problem]]:
@@ -41,14 +42,19 @@ def _template_line(err: Exception, template: str) -> int | None:
     return frames[-1].lineno if frames else None
 
 
-def gitops_objects(cluster: Cluster) -> tuple[list, list[Problem]]:
-    """The GitOps tree's objects; a missing tree is a Problem (the drift check needs it)."""
+def reconciled(cluster: Cluster) -> fluxtree.Reconciled:
+    """What Flux reconciles from the GitOps tree for this cluster; a missing tree is a Problem (the
+    drift check needs it)."""
     where = cluster.settings["common"]["gitops"]["path"]
-    files = gitops.tree_files(where)
-    if not files:
-        return [], [Problem(paths.rel(paths.settings_file("common")), "gitops.path",
-                            "a folder holding the GitOps tree's YAML files", f"{where!r} (no YAML files there)")]
-    return gitops.read_objects(files)
+    tree, instance = gitops.tree_root(where), cluster.settings["flux-instance"]
+    if not tree.is_dir():
+        return fluxtree.Reconciled(where, problems=[Problem(
+            paths.rel(paths.settings_file("common")), "gitops.path", "a folder holding the GitOps tree",
+            f"{where!r} (no such folder)")])
+    names = tuple(r.name for r in cluster.releases)
+    charts = tuple(dict.fromkeys(names + tuple(cluster.charts[n]["chart"] for n in names if n in cluster.charts)))
+    return fluxtree.reconcile(tree, instance["sync"], instance["namespace"], charts,
+                              paths.rel(paths.settings_file("flux-instance")))
 
 
 def conformance_findings(outcome: Outcome) -> Findings:
@@ -101,13 +107,19 @@ def check_everything(with_conformance: bool = True) -> Outcome:
     outcome.rendered, render_problems = render_in_memory(cluster)
     outcome.problems += render_problems
     resources, resource_problems = gitops.read_objects([paths.RESOURCES_FILE])
-    tree, tree_problems = gitops_objects(cluster)
-    outcome.problems += resource_problems + tree_problems
-    # The guards check what did render (an artifact that failed is already a problem).
-    outcome.problems += guards.guard_problems(guards.Context(cluster, outcome.rendered, resources, tree))
-    drifted, unpinned = drift.drift_problems(cluster.charts, tree)
-    outcome.problems += drifted
-    outcome.warnings += unpinned
+    flux = reconciled(cluster)
+    outcome.problems += resource_problems + flux.problems
+    outcome.warnings += flux.warnings
+    # The guards check what did render (an artifact that failed is already a problem), and of the
+    # GitOps tree only what Flux reconciles for this cluster.
+    outcome.problems += guards.guard_problems(guards.Context(cluster, outcome.rendered, resources, flux.objects))
+    if flux.kustomizations:     # else the cluster root is missing, which flux-sync-target says
+        drifted, unpinned = drift.drift_problems(cluster.charts, flux.objects,
+                                                 tuple(r.name for r in cluster.releases), flux.root)
+        # "0 of N found" says nothing new when the tree itself could not be read (already a problem).
+        outcome.problems += [p for p in drifted if not (flux.problems and p.rule == drift.NOT_FOUND)]
+        outcome.warnings += unpinned
+    outcome.tree = flux
     if with_conformance and not outcome.problems:
         outcome.merge(conformance_findings(outcome))
     return outcome

@@ -89,3 +89,15 @@ def handoffs(cluster: Cluster, rendered: dict[str, str], objects: list[SourcedOb
         out.append(Handoff(release.name, helmrelease.file,
                            differences(bootstrap, tree_values(helmrelease, objects))))
     return out
+
+
+def summary(found: list[Handoff], where: str) -> list[str]:
+    """The preview as lines: a heading, then per release its count of differences and each difference."""
+    if not found:
+        return []
+    lines = [f"hand-off: what Flux changes when it takes over (HelmReleases of {where})"]
+    for handoff in found:
+        changed = f"{len(handoff.changes)} value(s) differ" if handoff.changes else "same values"
+        lines.append(f"  {handoff.release}: {changed} ({handoff.file})")
+        lines += [f"      {line}" for line in handoff.changes]
+    return lines

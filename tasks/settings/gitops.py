@@ -1,5 +1,6 @@
-"""Read the GitOps ("home-ops") tree named in common.yaml: every Kubernetes object in its YAML
-files, with the file it came from. Read-only; used by the drift check and the guards."""
+"""Kubernetes objects with the file they came from (SourcedObject), the GitOps ("home-ops") tree's folder
+and files named in common.yaml, and reading the objects of given YAML files (bootstrap/resources.yaml).
+What Flux reconciles from the tree is fluxtree's; read-only."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ class SourcedObject:
     file: str
     index: int
     obj: dict
+    via: str = ""                       # the kustomization.yaml that built it, if kustomize did
+    unresolved: tuple = ()              # (variable, where it should come from) left by post-build substitution
 
     @property
     def kind(self) -> str:
@@ -46,12 +49,12 @@ def tree_root(gitops_path: str) -> Path:
 
 
 def tree_files(gitops_path: str) -> list[Path]:
-    """Every YAML file of the tree, sorted, so results do not depend on directory order."""
+    """Every file of the tree (outside .git), sorted: what the check depends on. kustomize reads more
+    than YAML (a configMapGenerator's .json or .env, a kustomization named `Kustomization`)."""
     root = tree_root(gitops_path)
     if not root.is_dir():
         return []
-    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()
-                  and ".git" not in p.parts)
+    return sorted(p for p in root.rglob("*") if p.is_file() and ".git" not in p.relative_to(root).parts)
 
 
 def read_objects(files: list[Path]) -> tuple[list[SourcedObject], list[Problem]]:

@@ -11,11 +11,12 @@ from typing import Callable
 
 from .. import paths
 from ..problems import Problem, describe
+from ..tools.op import REFERENCE, vault_of
 from ..yamlio import load_all
 from .gitops import SourcedObject, mapping, tree_root
 from .model import Cluster
 
-OP_REF = re.compile(r"^op://[^/\s]+/[^/\s]+(/[^/\s]+){1,2}$")
+OP_REF = REFERENCE
 ENVOY_GROUPS = ("gateway.envoyproxy.io",)
 SECRET_KEYS = re.compile(r"(password|passwd|token|secret|private[-_]?key|credentials)$", re.I)
 # Keys that name a Secret object by Kubernetes convention (pullSecret, existingSecret, imagePullSecret):
@@ -262,7 +263,7 @@ def op_references_in_vault(ctx: Context) -> list:
     for o in ctx.resources:
         for key in ("data", "stringData"):
             for name, value in sorted(mapping(o.obj.get(key)).items()):
-                if isinstance(value, str) and value.startswith("op://") and value.split("/")[2] != vault:
+                if isinstance(value, str) and OP_REF.match(value.strip()) and vault_of(value) != vault:
                     found.append((o.file, f"documents[{o.index}].{key}.{name}", f"a reference into vault {vault!r}",
                                   value))
     return found

@@ -115,15 +115,17 @@ def _die_with_the_run() -> None:
 
 
 def run(tool: str, args: list[str], *, stdin: str | None = None, timeout: float = 120,
-        pass_fds: tuple[int, ...] = ()) -> Result:
+        pass_fds: tuple[int, ...] = (), logged: bool = True) -> Result:
     """Run one command with a deadline; a timeout is exit code 124 with a message saying so.
     The command gets its own process group, so a timeout or an interrupt (Ctrl-C, SIGTERM) stops
     what it started too (helmfile's helm), not only the command itself; it dies with the run, and
-    what it starts carries the run's mark (see survivors)."""
+    what it starts carries the run's mark (see survivors). `logged=False` for the offline check,
+    which writes nothing under build/ (not even the event log)."""
     argv = [binary(tool), *args]
     start = time.monotonic()
     timeout = max(0.0, min(timeout, _DEADLINE.get() - start))
-    report.event("call-start", tool=tool, argv=args)
+    if logged:
+        report.event("call-start", tool=tool, argv=args)
     try:
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True, env=environment(tool), cwd=paths.ROOT, pass_fds=pass_fds,
@@ -144,7 +146,8 @@ def run(tool: str, args: list[str], *, stdin: str | None = None, timeout: float 
         _stop_group(process)
         raise
     result = Result(tool, tuple(args), code, out, err, time.monotonic() - start)
-    report.event("call", tool=tool, argv=args, seconds=round(result.seconds, 3), outcome=result.outcome)
+    if logged:
+        report.event("call", tool=tool, argv=args, seconds=round(result.seconds, 3), outcome=result.outcome)
     return result
 
 

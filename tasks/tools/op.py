@@ -17,8 +17,24 @@ from .. import paths
 from ..yamlio import dump_all, load_all
 from .gateway import run
 
-# A whole-value reference, as the templates and bootstrap/resources.yaml write them.
-REFERENCE = re.compile(r"^op://[^/\s]+/[^/\s]+(/[^/\s]+){1,2}$")
+# A whole-value reference in the forms op accepts (developer.1password.com/docs/cli/secrets-reference-syntax):
+# op://<vault>/<item>[/<section>]/<field>, names of alphanumerics, `-`, `_`, `.` and spaces, an optional
+# query (`?attribute=otp`, `?ssh-format=openssh`), bare or enclosed in `{{ }}`. The tool hands each one to
+# `op inject` enclosed (resolve), where spaces and queries are allowed.
+_NAME = r"[A-Za-z0-9_.-]+(?: +[A-Za-z0-9_.-]+)*"
+_QUERY = r"(?:\?[a-z-]+=[A-Za-z0-9_.-]+(?:&[a-z-]+=[A-Za-z0-9_.-]+)*)?"
+_BARE = rf"op://{_NAME}/{_NAME}(?:/{_NAME}){{1,2}}{_QUERY}"
+REFERENCE = re.compile(rf"^(?:{_BARE}|\{{\{{ *{_BARE} *\}}\}})$")
+
+
+def bare(reference: str) -> str:
+    """A reference without its `{{ }}`."""
+    return reference.strip().removeprefix("{{").removesuffix("}}").strip()
+
+
+def vault_of(reference: str) -> str:
+    """The vault a reference points into."""
+    return bare(reference)[len("op://"):].split("/")[0]
 
 
 def resolve(references: list[str], what: str) -> tuple[dict[str, str] | None, str]:
@@ -91,9 +107,10 @@ def inject_documents(path: Path) -> tuple[str | None, str]:
         _references(doc, f"documents[{i}]", found)
     if not found:
         return dump_all(documents), ""
-    values, error = resolve(list(found), shown)
+    values, error = resolve(list(dict.fromkeys(map(bare, found))), shown)
     if values is None:
         return None, error
+    values = {written: values[bare(written)] for written in found}
     error = _not_base64(documents, values, shown)
     if error:
         return None, error

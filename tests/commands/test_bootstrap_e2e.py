@@ -2,11 +2,15 @@
 fake API server, fake talosctl and op (the cluster is tests/commands/conftest.py's, shared)."""
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import signal
+import subprocess
 import time
 
 import pytest
+import yaml
 
 from tests.commands.conftest import RELEASES, failure_report, summary, synced
 from tests.project import executed_tasks
@@ -372,6 +376,67 @@ def test_releases_handed_off_to_flux_are_left_to_flux(cluster):
     assert result.returncode == 0, result.stderr[-3000:]
     assert cluster.new_mutating() == []
     assert delete_object(cluster.world, "helm.toolkit.fluxcd.io/v2", "HelmRelease", "cilium", "kube-system")
+
+
+# The releases the example tree manages whose hand-off the requirements name: helm-controller's first
+# upgrade of each, with the real chart and the tree's HelmRelease values, must succeed.
+TAKEN_OVER = {"cert-manager": "cert-manager/cert-manager", "external-secrets": "external-secrets/external-secrets",
+              "flux-operator": "flux-system/flux-operator", "flux-instance": "flux-system/flux-instance"}
+
+
+def _helm_controller_upgrade(cluster, helmrelease: dict, chart: str) -> subprocess.CompletedProcess:
+    """What helm-controller does on its first reconcile of an existing release: upgrade it in the
+    HelmRelease's namespace (its storage namespace) under the name it derives (releaseName, else
+    [targetNamespace-]name), with only the HelmRelease's values and --wait (helm-controller's defaults)."""
+    meta, spec = helmrelease["metadata"], helmrelease["spec"]
+    name = spec.get("releaseName") or "-".join(filter(None, [spec.get("targetNamespace"), meta["name"]]))
+    return subprocess.run([str(cluster.world.dir / "bin" / "helm"), "upgrade", name, chart,
+                           "-n", spec.get("storageNamespace") or meta["namespace"], "--reset-values",
+                           "--values", "-", "--wait", "--timeout", "120s",
+                           "--kubeconfig", str(cluster.project.path("build/kubeconfig"))],
+                          input=yaml.safe_dump(spec.get("values") or {}), env={**os.environ, **cluster.env},
+                          capture_output=True, text=True, timeout=180)
+
+
+def _helm_json(cluster, *args: str):
+    """The JSON answer of the real helm, run against this cluster."""
+    done = subprocess.run([str(cluster.world.dir / "bin" / "helm"), *args, "-o", "json", "--kubeconfig",
+                           str(cluster.project.path("build/kubeconfig"))], env={**os.environ, **cluster.env},
+                          capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(done.stdout)
+
+
+def test_flux_takes_over_the_releases_with_the_trees_values(cluster):
+    """Play helm-controller after a bootstrap: each release upgraded with the real chart and the example
+    tree's HelmRelease values succeeds (CRDs templated and owned by the release, no ownership conflict);
+    with the HelmReleases in place `doit plan` reports every one handed off and a run changes nothing;
+    exactly one Kustomization reconciles the cluster root."""
+    cluster.converge()
+    charts = cluster.project.read_yaml("bootstrap/charts.yaml")["charts"]
+    tree = cluster.project.path("examples/home-ops/kubernetes/apps")
+    created = []
+    try:
+        for release, where in TAKEN_OVER.items():
+            helmrelease = yaml.safe_load((tree / where / "app" / "helmrelease.yaml").read_text())
+            chart = cluster.world.chart_source / f"{charts[release]['chart']}-{charts[release]['version']}"
+            upgraded = _helm_controller_upgrade(cluster, helmrelease, str(chart))
+            assert upgraded.returncode == 0, f"{release}: {upgraded.stderr}"
+            assert _helm_json(cluster, "get", "values", release, "-n", where.split("/")[0]) == helmrelease["spec"]["values"]
+            admin(cluster.world, "POST", "objects", helmrelease)
+            created.append(helmrelease["metadata"])
+        plan = cluster.project.doit("plan", env=cluster.env)
+        for release, where in TAKEN_OVER.items():
+            namespace = where.split("/")[0]
+            assert f"release {release} is managed by Flux (HelmRelease {namespace}/{release})" in plan.stdout, plan.stdout
+        assert cluster.bootstrap().returncode == 0 and cluster.new_mutating() == []
+    finally:
+        for meta in created:
+            delete_object(cluster.world, "helm.toolkit.fluxcd.io/v2", "HelmRelease", meta["name"], meta["namespace"])
+    path = cluster.project.read_yaml("bootstrap/values/flux-instance.yaml")["sync"]["path"]
+    kustomizations = admin(cluster.world, "GET", "objects?apiVersion=kustomize.toolkit.fluxcd.io/v1&kind=Kustomization")
+    assert [(k["metadata"]["namespace"], k["metadata"]["name"]) for k in kustomizations["items"]
+            if k["spec"]["path"].strip("./") == path] == [("flux-system", "flux-system")]
+    assert len(kustomizations["items"]) == 1
 
 
 def test_repaved_cluster_reruns_every_stage(cluster):

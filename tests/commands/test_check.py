@@ -198,7 +198,8 @@ SEVERAL = {
     "semantic-guards-drift": [
         {"file": "bootstrap/values/talos.yaml", "set": {"endpoint": "10.0.48.10"}},
         {"file": "bootstrap/resources.yaml", "set": {"documents[1].metadata.namespace": "default"}},
-        {"file": "bootstrap/values/flux-instance.yaml", "set": {"sync.path": "kubernetes/flux/clusters"}},
+        {"file": "bootstrap/values/flux-instance.yaml",
+         "set": {"values": {"instance": {"sync": {"url": "ssh://git@github.com/someone-else/home-ops.git"}}}}},
         {"file": "bootstrap/charts.yaml", "set": {"charts.spegel.version": "0.7.5"}},
     ],
 }
@@ -210,7 +211,8 @@ SEVERAL_EXPECTED = {
     "semantic-guards-drift": [("bootstrap/values/talos.yaml", "endpoint", None),
                               ("bootstrap/resources.yaml", "documents[1].metadata.namespace",
                                "onepassword-secret-namespace"),
-                              ("bootstrap/values/flux-instance.yaml", "sync.path", "flux-sync-target"),
+                              ("bootstrap/values/flux-instance.yaml", "values.instance.sync.url",
+                               "flux-sync-target"),
                               ("bootstrap/charts.yaml", "charts.spegel.version", "chart-version-drift")],
 }
 

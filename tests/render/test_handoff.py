@@ -1,8 +1,7 @@
 """The hand-off preview: what Flux changes when it first upgrades a release with the tree's values."""
 from __future__ import annotations
 
-from tasks.render import catalogue, handoff
-from tasks.settings import gitops
+from tasks.render import catalogue, check, handoff
 from tasks.settings.gitops import SourcedObject
 from tests.variants import cluster_of, shipped  # noqa: F401  (fixture)
 
@@ -28,10 +27,14 @@ def test_the_example_tree_changes_only_the_cilium_operator_replicas(shipped):
     cluster = cluster_of(shipped)
     rendered = {a.target: catalogue.render_artifact(cluster, a) for a in catalogue.cluster_catalogue(cluster)
                 if a.kind == "helm-values"}
-    objects, problems = gitops.read_objects(gitops.tree_files("examples/home-ops"))
-    assert problems == []
+    tree = check.reconciled(cluster)          # the effective objects Flux reconciles from the sync path
+    assert tree.problems == [] and tree.warnings == []
+    objects = tree.objects
     found = {h.release: h for h in handoff.handoffs(cluster, rendered, objects)}
     assert sorted(found) == sorted(r.name for r in cluster.releases)
     assert found["cilium"].changes == ("operator.replicas: 2 -> 1",)
     assert found["cilium"].file.endswith("kube-system/cilium/app/helmrelease.yaml")
     assert all(h.changes == () for name, h in found.items() if name != "cilium")
+    assert handoff.summary([found["cilium"]], "the tree") == [
+        "hand-off: what Flux changes when it takes over (HelmReleases of the tree)",
+        f"  cilium: 1 value(s) differ ({found['cilium'].file})", "      operator.replicas: 2 -> 1"]

@@ -72,3 +72,30 @@ def test_op_failure_returns_its_message(tmp_path, monkeypatch):
                                                     'signed in." >&2; exit 1'))
     values, error = op.resolve(["op://homelab/item/token"], "resources")
     assert values is None and "You are not currently signed in" in error
+
+
+@pytest.mark.parametrize("written, is_reference", [
+    ("op://home/hostile/f0", True),
+    ("op://Automation/1password connect/token", True),           # spaces in a name
+    ("{{ op://home/hostile/f0 }}", True),                         # the enclosed form
+    ("op://home/item/a section/field", True),                     # a section
+    ("op://home/item/private key?ssh-format=openssh", True),      # a query parameter
+    ("op://home/item/one-time password?attribute=otp", True),
+    ("op://home/item", False),                                    # op: too few '/'
+    ("op://home/item/section/field/extra", False),                # op: too many '/'
+    ("op://For Chang's Claude/item/credential", False),           # op: invalid character
+])
+def test_references_in_the_forms_op_accepts(written, is_reference):
+    assert bool(op.REFERENCE.match(written)) is is_reference
+
+
+def test_spaced_and_enclosed_references_resolve(tmp_path, monkeypatch):
+    """Names with spaces and the `{{ }}` form reach `op inject` enclosed once, and come back."""
+    monkeypatch.setenv("OP", executable(tmp_path, "op", f'cd {REPO_ROOT} && exec {sys.executable} -m tests.world.op "$@"'))
+    monkeypatch.setenv("OP_WORLD_DIR", str(tmp_path))
+    fake_op.write_state(tmp_path, signed_in=True, vaults={"Automation": {"1password connect": {"token": "t0k"}}})
+    source = tmp_path / "secret.yaml"
+    source.write_text("kind: Secret\nmetadata: {name: s}\nstringData:\n  a: op://Automation/1password connect/token\n"
+                      "  b: '{{ op://Automation/1password connect/token }}'\n")
+    text, error = op.inject_documents(source)
+    assert error == "" and yaml.safe_load(text)["stringData"] == {"a": "t0k", "b": "t0k"}
