@@ -34,12 +34,14 @@ class Problem:
 @dataclass
 class Findings:
     """What a check found: problems fail the run, warnings are shown and the run goes on;
-    `checked` counts what was checked and `unchecked` names what could not be (and why)."""
+    `checked` counts what was checked, `unchecked` names what could not be (and why), `unfetched`
+    says which upstream schemas could not be had (offline): shown folded, and `doit check` reruns."""
 
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     checked: int = 0
     unchecked: list[str] = field(default_factory=list)
+    unfetched: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -51,6 +53,7 @@ class Findings:
         self.warnings += other.warnings
         self.checked += other.checked
         self.unchecked += [u for u in other.unchecked if u not in self.unchecked]
+        self.unfetched += [u for u in other.unfetched if u not in self.unfetched]
         return self
 
 

@@ -83,10 +83,10 @@ class Project:
 
 
 def executed_tasks(output: str) -> list[str]:
-    """Names of the tasks doit executed (lines starting with '.  '), in order."""
-    return [line[3:].strip() for line in output.splitlines() if line.startswith(".  ")]
+    """Names of the tasks that ran (the reporter's `ran  <task>  <seconds> s  <reason>` lines), in order."""
+    return [line.split()[1] for line in output.splitlines() if line.startswith("ran  ")]
 
 
 def skipped_tasks(output: str) -> list[str]:
-    """Names of the tasks doit found up to date (lines starting with '-- ')."""
-    return [line[3:].strip() for line in output.splitlines() if line.startswith("-- ")]
+    """Names of the tasks found up to date (`up to date  <task> ...` lines: printed with BOOTSTRAP_VERBOSE=1)."""
+    return [line.split()[3] for line in output.splitlines() if line.startswith("up to date  ")]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -78,10 +77,13 @@ def decide(stage: Stage, facts: Facts, inputs: dict[str, str] | None = None) -> 
     """Run when the inputs changed since the last success or the cluster does not show it done."""
     done, why = _safe_done(stage, facts)
     if done is None:            # handed off (e.g. Flux owns the release now): local inputs no longer apply
+        report.decided(stage.name, False, why)
         return Decision(False, (why,))
     changed = changed_inputs(stage, inputs)
     reasons = ([] if done else [why]) + changed
-    return Decision(bool(reasons), tuple(reasons) or (why,))
+    decision = Decision(bool(reasons), tuple(reasons) or (why,))
+    report.decided(stage.name, decision.run, "; ".join(decision.reasons))
+    return decision
 
 
 def _safe_done(stage: Stage, facts: Facts) -> tuple[bool, str]:
@@ -94,7 +96,6 @@ def _safe_done(stage: Stage, facts: Facts) -> tuple[bool, str]:
 
 def run_stage(stage: Stage, facts: Facts) -> str | None:
     """The doit action: do the difference, or say why there is nothing to do."""
-    started = time.monotonic()
     inputs = digest(stage)
     decision = decide(stage, facts, inputs)
     if not decision.run:
@@ -108,8 +109,22 @@ def run_stage(stage: Stage, facts: Facts) -> str | None:
                 "to restore it from the settings, then rerun")
     error = stage.apply(facts)
     facts.invalidate()
-    report.event("stage", name=stage.name, ok=error is None, seconds=round(time.monotonic() - started, 3))
     if error:
         return error
     record(stage, inputs)
     return None
+
+
+def record_plan(decisions: dict[str, Decision]) -> None:
+    """Keep a plan's decisions in build/plan.json for `doit graph` (names and reasons only)."""
+    plan = {name: {"run": d.run, "reasons": list(d.reasons)} for name, d in decisions.items()}
+    write_if_changed(paths.PLAN, json.dumps(plan, indent=1) + "\n")
+
+
+def last_plan() -> dict:
+    """The last plan's decisions, or {} when there is none (or it cannot be read)."""
+    try:
+        plan = json.loads(paths.PLAN.read_text())
+    except (OSError, ValueError):
+        return {}
+    return plan if isinstance(plan, dict) else {}

@@ -57,8 +57,11 @@ def node_configured(facts: Facts, node: Node) -> tuple[bool, str]:
 def apply_node(facts: Facts, node: Node) -> str | None:
     """Maintenance node: insecure apply. Configured node: dry-run, then authenticated apply if needed."""
     fact = facts.talos_nodes()[node.address]
-    if fact.state in ("unreachable", "unknown"):
-        return f"node {node.name} ({node.address}) cannot be reached: {fact.reason}"
+    if fact.state == "unknown":         # the client config could not be had (op): not the node's doing
+        return fact.reason
+    if fact.state == "unreachable":
+        return (f"node {node.name} ({node.address}) does not answer on the Talos API: {fact.reason}\n    fix: check "
+                f"that it is powered on and reachable from here, and its address in talos.yaml")
     config, error = op.inject_documents(paths.node_config(node.name))
     if config is None:
         return error
@@ -86,7 +89,9 @@ def _confirms_maintenance(node: Node) -> str | None:
         return None
     found = f"stage {stages[0]}" if stages else result.message()
     return (f"refusing to send {node.name} ({node.address}) its config with --insecure: the node does not "
-            f"confirm maintenance mode ({found}); if it was configured with other credentials, reset it first")
+            f"confirm maintenance mode ({found}), so it refused this tool's client certificate (wrong credentials)"
+            f"\n    fix: put the credentials it was configured with back into the 1Password item of talos.yaml, "
+            f"or reset it to maintenance mode")
 
 
 def _apply_authenticated(facts: Facts, node: Node, config: str) -> str | None:

@@ -7,6 +7,7 @@ import time
 
 from .. import report
 from ..facts import Facts
+from ..tools.advice import permanent
 from ..tools.gateway import HEARTBEAT, calls_until
 
 
@@ -27,6 +28,8 @@ def wait_until(what: str, seconds: float, check, facts: Facts, interval: float =
     ok, why = check()
     if ok:
         return None
+    if permanent(why):              # waiting cannot heal it (a wrong CA): say so now, not at the deadline
+        return f"not waiting for {what}: {why}"
     report.waiting(what, end)
     beat = time.monotonic()
     with calls_until(end):          # no query outlives the wait's own deadline
@@ -38,6 +41,8 @@ def wait_until(what: str, seconds: float, check, facts: Facts, interval: float =
             ok, why = check()
             if ok:
                 return None
+            if permanent(why):
+                return f"stopped waiting for {what}: {why}"
             if time.monotonic() - beat >= HEARTBEAT:
                 beat = time.monotonic()
                 report.say(f"still waiting for {what} ({end - beat:.0f}s left): {why}")

@@ -64,6 +64,7 @@ def task_stages():
             "uptodate": [stage_uptodate(stage.name)],
             "task_dep": [previous],
             "verbosity": 2,
+            "meta": {"stage": True},
         }
         previous = stage.name
     yield {"basename": "bootstrap", "doc": "Everything: render, then every stage up to a reconciling Flux",
@@ -74,7 +75,7 @@ def print_plan():
     """Print each stage as 'up to date' or 'would run', with the reason; change nothing."""
     from doit.exceptions import TaskFailed
     from ..apply.runtime import Runtime
-    from ..apply.stage import decide
+    from ..apply.stage import decide, record_plan
     runtime = Runtime.get(read_only=True)
     if runtime.error and not runtime.stages:
         return TaskFailed(runtime.error)
@@ -84,6 +85,7 @@ def print_plan():
     decisions = {name: decide(stage, runtime.facts) for name, stage in runtime.stages.items()}
     for name, decision in decisions.items():
         report.answer(f"{name:<{width}}  {decision}")
+    record_plan(decisions)
     print_day_two(runtime.facts, decisions)
     print_handoff(runtime.cluster)
     return True
@@ -129,7 +131,8 @@ def print_handoff(cluster) -> None:
 
 def task_plan():
     """Dry run: every stage as up to date or would run, with the reason (changes nothing)."""
-    return {"actions": [print_plan], "task_dep": ["render"], "uptodate": [False], "verbosity": 2}
+    return {"actions": [print_plan], "task_dep": ["render"], "uptodate": [False], "verbosity": 2,
+            "meta": {"cluster": True}}
 
 
 def trust_action():
@@ -147,7 +150,7 @@ def trust_action():
 def task_trust_cluster():
     """Confirm that the API server build/kubeconfig reaches is this cluster (after a lost build/ or a repave)."""
     return {"basename": "trust-cluster", "actions": [trust_action], "task_dep": ["render"], "uptodate": [False],
-            "verbosity": 2}
+            "verbosity": 2, "meta": {"cluster": True}}
 
 
 def remove_node_action(name: str):
@@ -168,4 +171,5 @@ def task_remove_node():
     """Remove a node that left the inventory: cordon, drain, leave etcd (never below quorum), reset, delete."""
     return {"basename": "remove-node", "actions": [remove_node_action], "uptodate": [False], "verbosity": 2,
             "params": [{"name": "name", "long": "name", "type": str, "default": "",
-                        "help": "the node to remove: its Kubernetes Node name, hostname or address"}]}
+                        "help": "the node to remove: its Kubernetes Node name, hostname or address"}],
+            "meta": {"cluster": True}}

@@ -70,14 +70,13 @@ def checked():
 
 
 def run_check():
-    """doit action: fail with every problem listed, or print warnings and succeed."""
+    """doit action: fail with every problem listed, or print warnings and succeed. Returns the
+    number of schemas it could not fetch as a doit value, so the next run is not up to date
+    until every schema was had (see check_was_complete)."""
     outcome = checked()
     for warning in group_warnings(outcome.warnings):
         report.warn(warning)
-    if outcome.checked:
-        report.say(f"upstream schemas: {outcome.checked} document(s) checked")
-    if outcome.unchecked:
-        report.say("not checked against an upstream schema: " + "; ".join(outcome.unchecked))
+    report_schemas(outcome)
     from doit.exceptions import TaskFailed
     unsafe = paths.unsafe_build()
     if unsafe:
@@ -85,8 +84,29 @@ def run_check():
     if outcome.ok:
         say_handoff(outcome)
         remove_stale(outcome.rendered)
-        return True
+        return {"unfetched": len(outcome.unfetched)}
     return TaskFailed(format_problems(outcome.problems, "bootstrap check failed"))
+
+
+def report_schemas(outcome) -> None:
+    """What the upstream-schema check did: offline warnings folded into one line (each with
+    BOOTSTRAP_VERBOSE=1), and what has no upstream schema."""
+    from ..render.schema_store import MIRROR_ENV
+    if outcome.unfetched and not report.verbose():
+        report.warn(f"{len(outcome.unfetched)} upstream schema(s) could not be fetched (offline?), so their "
+                    f"documents were not checked; `doit check` checks them once they are reachable (or set "
+                    f"{MIRROR_ENV}); {report.VERBOSE_ENV}=1 names them")
+    for warning in outcome.unfetched if report.verbose() else ():
+        report.warn(warning)
+    if outcome.checked:
+        report.say(f"upstream schemas: {outcome.checked} document(s) checked")
+    if outcome.unchecked:
+        report.say("not checked against an upstream schema: " + "; ".join(outcome.unchecked))
+
+
+def check_was_complete(task, values) -> bool:
+    """doit uptodate of `check`: False after a run that could not fetch every upstream schema."""
+    return values.get("unfetched") == 0
 
 
 def say_handoff(outcome) -> None:
@@ -141,7 +161,8 @@ def artifact_inputs(artifact) -> list[Path]:
 
 def task_check():
     """Validate settings, guards, chart drift and upstream schemas (before anything is written)."""
-    return {"actions": [run_check], "file_dep": check_inputs(), "verbosity": 2}
+    return {"actions": [run_check], "file_dep": check_inputs(), "uptodate": [check_was_complete],
+            "verbosity": 2}
 
 
 def task_render():

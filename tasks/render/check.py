@@ -2,7 +2,7 @@
 guards -> drift -> upstream schemas. Nothing is written; the outcome says what to print."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .. import paths
 from ..problems import Findings, Problem
@@ -69,14 +69,27 @@ def conformance_findings(outcome: Outcome) -> Findings:
             findings.merge(conformance.check_talos_documents(docs, talos_version, source))
         elif artifact.kind == "helm-values":
             release = cluster.release(artifact.release)
-            findings.merge(conformance.check_helm_values(docs[0] if docs else {}, release.chart,
-                                                         release.version, source))
+            found = conformance.check_helm_values(docs[0] if docs else {}, release.chart, release.version, source)
+            found.problems = [to_settings(p, release.name) for p in found.problems]
+            findings.merge(found)
         elif artifact.kind == "manifests":
             findings.merge(conformance.check_kubernetes_objects(docs, source))
     resources = load_all(paths.RESOURCES_FILE.read_text(encoding="utf-8"))
     findings.merge(conformance.check_kubernetes_objects(resources, paths.rel(paths.RESOURCES_FILE)))
     findings.warnings = list(dict.fromkeys(findings.warnings))
     return findings
+
+
+def to_settings(problem: Problem, name: str) -> Problem:
+    """A problem in rendered Helm values, told against the settings file the user edits when the
+    value came from its `values:` mapping (file, line and key there), else left as it was."""
+    docs, _ = load.documents()
+    doc = docs.get(name)
+    key = "values" + ("" if problem.path.startswith("[") else ".") + problem.path
+    if doc is None or not problem.path or key not in doc.lines:
+        return problem
+    return replace(problem, file=doc.file, path=key, line=doc.line(key),
+                   hint=problem.hint or f"this value reaches {problem.file} from here; the chart's schema refuses it")
 
 
 def check_everything(with_conformance: bool = True) -> Outcome:

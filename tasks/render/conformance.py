@@ -147,7 +147,7 @@ def _schema_or_report(ref: SchemaRef, source: str, findings: Findings, strict: b
             f"none: {store.failure(ref)}", rule=RULE,
             hint=f"fetch it with network access or set {MIRROR_ENV}"))
     elif store.first_report(ref):
-        findings.warnings.append(
+        findings.unfetched.append(
             f"schema for {ref.label} not available ({store.failure(ref)}); skipped — "
             f"check it later with network or set {MIRROR_ENV}")
     return store, None

@@ -64,8 +64,8 @@ def vip_placement(cluster: Cluster, docs: dict) -> list[Problem]:
         problems.append(_problem(docs, "talos", "endpoint", f"the kube-vip VIP {vip} (kube-vip.yaml vip)",
                                  s["talos"]["endpoint"]))
     if _ip(pool["start"]) <= _ip(vip) <= _ip(pool["stop"]) and vip not in pool["exclude"]:
-        problems.append(_problem(docs, "kube-vip", "vip",
-                                 f"an address outside the LoadBalancer pool {pool['start']}-{pool['stop']}", vip,
+        problems.append(_problem(docs, "kube-vip", "vip", f"an address outside the LoadBalancer pool "
+                                 f"{pool['start']}-{pool['stop']} ({_pool_source(docs)})", vip,
                                  "move the VIP, or list it in cilium.yaml loadBalancer.pool.exclude so "
                                  "Cilium never hands it to a Service"))
     for i, node in enumerate(s["talos"]["nodes"]):
@@ -75,12 +75,22 @@ def vip_placement(cluster: Cluster, docs: dict) -> list[Problem]:
     return problems
 
 
+def _pool_source(docs: dict) -> str:
+    """Where the LoadBalancer pool is set: `bootstrap/values/cilium.yaml:7 loadBalancer.pool`."""
+    doc: Document | None = docs.get("cilium")
+    line = doc.line("loadBalancer.pool") if doc else None
+    return f"{_file('cilium')}{f':{line}' if line else ''} loadBalancer.pool"
+
+
 def nodes_in_pool(cluster: Cluster, docs: dict) -> list[Problem]:
-    """No node address falls inside the LoadBalancer pool."""
+    """No node address falls inside the LoadBalancer pool: told against both files, since either edit can cause it."""
     pool = cluster.settings["cilium"]["loadBalancer"]["pool"]
     lo, hi = _ip(pool["start"]), _ip(pool["stop"])
-    return [_problem(docs, "talos", f"nodes[{i}].address", f"an address outside the LoadBalancer pool {lo}-{hi}",
-                     n["address"]) for i, n in enumerate(cluster.settings["talos"]["nodes"])
+    return [_problem(docs, "talos", f"nodes[{i}].address",
+                     f"an address outside the LoadBalancer pool {lo}-{hi} ({_pool_source(docs)})", n["address"],
+                     f"move node {n['name']} (talos.yaml nodes[{i}].address) or the pool (cilium.yaml "
+                     "loadBalancer.pool start/stop) so they do not overlap")
+            for i, n in enumerate(cluster.settings["talos"]["nodes"])
             if lo <= _ip(n["address"]) <= hi and n["address"] not in pool["exclude"]]
 
 

@@ -17,9 +17,11 @@ import time
 from dataclasses import dataclass
 
 from .. import paths, report
+from .advice import advise
 from .outcomes import classify
 
-OVERRIDES = {"talosctl": "TALOSCTL", "kubectl": "KUBECTL", "helm": "HELM", "helmfile": "HELMFILE", "op": "OP"}
+OVERRIDES = {"talosctl": "TALOSCTL", "kubectl": "KUBECTL", "helm": "HELM", "helmfile": "HELMFILE", "op": "OP",
+             "dot": "DOT"}
 # The tools get an explicit environment. Variables of these families could point a tool at another
 # cluster or account, store Helm releases where the tool never looks (HELM_DRIVER), or change how
 # TLS is checked (HELM_KUBEINSECURE_SKIP_TLS_VERIFY, TALOSCONFIG): they are dropped, except the ones
@@ -64,7 +66,11 @@ class Result:
         return classify(self.tool, self.returncode, self.stderr)
 
     def message(self) -> str:
-        """The command's own error text (stderr only: stdout may carry resolved secrets), trimmed."""
+        """A known failure's cause and fix (tools/advice.py), else the command's own error text
+        (stderr only: stdout may carry resolved secrets), trimmed."""
+        advice = advise(self.tool, self.stderr)
+        if advice is not None:
+            return str(advice)
         text = self.stderr.strip()
         return text[-2000:] if text else f"exit code {self.returncode} and no error text"
 
@@ -119,7 +125,7 @@ def run(tool: str, args: list[str], *, stdin: str | None = None, timeout: float 
     start = time.monotonic()
     timeout = max(0.0, min(timeout, _DEADLINE.get() - start))
     if logged:
-        report.event("call", tool=tool, argv=args)
+        report.event("call-start", tool=tool, argv=args)
     try:
         process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True, env=environment(tool), cwd=paths.ROOT, pass_fds=pass_fds,
@@ -139,7 +145,10 @@ def run(tool: str, args: list[str], *, stdin: str | None = None, timeout: float 
     except BaseException:
         _stop_group(process)
         raise
-    return Result(tool, tuple(args), code, out, err, time.monotonic() - start)
+    result = Result(tool, tuple(args), code, out, err, time.monotonic() - start)
+    if logged:
+        report.event("call", tool=tool, argv=args, seconds=round(result.seconds, 3), outcome=result.outcome)
+    return result
 
 
 def _shown(args: list[str]) -> list[str]:

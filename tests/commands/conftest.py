@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -81,6 +82,14 @@ def synced(calls: list[dict]) -> list[str]:
     """Release names of the `helmfile ... --selector name=X sync` calls, in order."""
     return [a.split("=", 1)[1] for c in calls if c["tool"] == "helmfile" and "sync" in c["argv"]
             for a in c["argv"] if a.startswith("name=")]
+
+
+def failure_report(stdout: str) -> list[str]:
+    """The reporter's failure block: the `failed` line and the lines after it, up to the summary."""
+    lines = stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("failed  "))
+    end = next(i for i, line in enumerate(lines) if re.match(r"\d+ stages?: ", line))
+    return lines[start:end]
 
 
 def summary(calls: list[dict]) -> list[str]:

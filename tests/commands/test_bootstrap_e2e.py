@@ -13,7 +13,7 @@ import time
 import pytest
 import yaml
 
-from tests.commands.conftest import RELEASES, summary, synced
+from tests.commands.conftest import RELEASES, failure_report, summary, synced
 from tests.project import executed_tasks
 from tests.world.shims import add_fault, clear_faults
 from tests.world import talos_state
@@ -320,6 +320,8 @@ def test_configured_nodes_never_get_an_insecure_config_when_authentication_fails
     result = cluster.bootstrap_with_op(_rotated_ca)
     assert result.returncode != 0
     assert "does not confirm maintenance mode" in result.stdout + result.stderr
+    block = failure_report(result.stdout)
+    assert len(block) <= 3 and "wrong credentials" in block[1] and "fix: put the credentials" in block[2], block
     assert cluster.new_mutating() == []
     cluster.converge()
 
@@ -334,6 +336,9 @@ def test_unreachable_node_fails_its_stage_by_name(cluster):
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "stage node-worker-1 failed" in output and "10.0.48.21" in output
+    block = failure_report(result.stdout)
+    assert len(block) <= 3 and "does not answer on the Talos API" in block[1], block
+    assert "fix: check that it is powered on" in block[-1], block
     assert cluster.new_mutating() == []
     cluster.converge()
 

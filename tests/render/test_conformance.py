@@ -251,17 +251,17 @@ def test_unreachable_mirror_warns_once_per_schema(schema_mirror, monkeypatch):
     again = check_talos_documents(node_docs(), TALOS, "cp-2.yaml")
     objs = check_kubernetes_objects(RESOURCES + RESOURCES, "resources.yaml")
     assert first.ok and again.ok and objs.ok
-    assert len(first.warnings) == 1 and again.warnings == []
-    assert "schema for Talos v1.13.9 config not available" in first.warnings[0]
-    assert "connection failed" in first.warnings[0] and "BOOTSTRAP_SCHEMA_MIRROR" in first.warnings[0]
-    assert len(objs.warnings) == 4  # Namespace, Secret, pool, store: one each
-    assert check_kubernetes_objects(RESOURCES, "resources.yaml").warnings == []
+    assert len(first.unfetched) == 1 and again.unfetched == [] and first.warnings == []
+    assert "schema for Talos v1.13.9 config not available" in first.unfetched[0]
+    assert "connection failed" in first.unfetched[0] and "BOOTSTRAP_SCHEMA_MIRROR" in first.unfetched[0]
+    assert len(objs.unfetched) == 4  # Namespace, Secret, pool, store: one each
+    assert check_kubernetes_objects(RESOURCES, "resources.yaml").unfetched == []
 
 
 def test_unreachable_mirror_is_an_error_in_strict_mode(schema_mirror, monkeypatch):
     monkeypatch.setenv(schema_store.MIRROR_ENV, closed_port_url())
     report = check_talos_documents(node_docs(), TALOS, "cp-1.yaml", strict=True)
-    assert len(report.problems) == 1 and report.warnings == []
+    assert len(report.problems) == 1 and report.unfetched == []
     assert "found none: " in text(report) and "connection failed" in text(report)
     monkeypatch.setenv("BOOTSTRAP_SCHEMA_STRICT", "1")
     objs = check_kubernetes_objects(RESOURCES + RESOURCES, "resources.yaml")
@@ -271,8 +271,8 @@ def test_unreachable_mirror_is_an_error_in_strict_mode(schema_mirror, monkeypatc
 def test_missing_schema_on_the_mirror_is_a_warning(schema_mirror):
     report = check_talos_documents(node_docs(), "v1.99.0", "cp-1.yaml")
     assert report.ok
-    assert "HTTP 404" in report.warnings[0]
-    assert "talos/talos-v1.99.0-config.schema.json" in report.warnings[0]
+    assert "HTTP 404" in report.unfetched[0]
+    assert "talos/talos-v1.99.0-config.schema.json" in report.unfetched[0]
 
 
 def test_broken_cache_file_is_fetched_again(schema_mirror):
