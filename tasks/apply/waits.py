@@ -8,7 +8,7 @@ import time
 from .. import report
 from ..facts import Facts
 from ..tools.advice import permanent
-from ..tools.gateway import HEARTBEAT, calls_until
+from ..tools.gateway import CUT_SHORT, HEARTBEAT, calls_until
 
 
 # A poll this close to the deadline could not get an answer in time: the wait ends with what it saw.
@@ -38,11 +38,13 @@ def wait_until(what: str, seconds: float, check, facts: Facts, interval: float =
             if end - time.monotonic() < LAST_POLL:     # too late for a query to answer: say what was seen
                 return f"gave up after {seconds:.0f}s waiting for {what}: {why}"
             facts.invalidate()
-            ok, why = check()
+            ok, answer = check()
             if ok:
                 return None
-            if permanent(why):
-                return f"stopped waiting for {what}: {why}"
+            if permanent(answer):
+                return f"stopped waiting for {what}: {answer}"
+            if CUT_SHORT not in answer:     # a query the deadline cut short says less than the last answer
+                why = answer
             if time.monotonic() - beat >= HEARTBEAT:
                 beat = time.monotonic()
                 report.say(f"still waiting for {what} ({end - beat:.0f}s left): {why}")

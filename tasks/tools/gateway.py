@@ -36,6 +36,8 @@ OP_PREFIX = "OP_"
 GRACE_SECONDS = 5
 # A long call says it still runs this often.
 HEARTBEAT = 30
+# Ends the message of a call stopped at its deadline (a wait's own, say): it tells nothing about the cluster.
+CUT_SHORT = "(deadline)"
 # Every process a run starts, and whatever those start, carries this mark in its environment: the
 # next run finds a tool a killed run left behind by it (see survivors).
 RUN_MARK = "BOOTSTRAP_RUN"
@@ -141,7 +143,7 @@ def run(tool: str, args: list[str], *, stdin: str | None = None, timeout: float 
         code = process.returncode
     except subprocess.TimeoutExpired:
         _stop_group(process)
-        code, out, err = 124, "", f"{tool} {' '.join(args[:3])}: no answer within {timeout:g}s (deadline)"
+        code, out, err = 124, "", f"{tool} {' '.join(args[:3])}: no answer within {timeout:g}s {CUT_SHORT}"
     except BaseException:
         _stop_group(process)
         raise
