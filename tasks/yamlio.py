@@ -47,6 +47,18 @@ def _construct_mapping(loader: StrictLoader, node: yaml.MappingNode, deep: bool 
 StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+def _construct_int(loader: StrictLoader, node: yaml.ScalarNode) -> int:
+    """An integer, or a YAML error at its line when Python refuses to read one that long."""
+    try:
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(None, None, f"an integer of {len(node.value)} characters, more "
+                                                "than can be read", node.start_mark) from None
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
 class PyStrictLoader(yaml.SafeLoader):
     """StrictLoader on the pure-Python parser, used to word syntax errors."""
 
@@ -89,11 +101,13 @@ def _index_lines(node: yaml.Node, path: str, lines: dict[str, int]) -> None:
             _index_lines(item, child_path(path, i), lines)
 
 
-# Bounds on input (documented in the README): a settings file's size, and how many values a document
+# Bounds on input (documented in the README): a settings file's size, how many values a document
 # may hold once its aliases are expanded (a few hundred bytes of nested aliases can stand for
-# billions of values: a "billion laughs" document).
+# billions of values: a "billion laughs" document), and how deep it nests (5000 `[` would exhaust
+# the recursion of every reader after the parser).
 MAX_FILE_BYTES = 1024 * 1024
 MAX_VALUES = 100_000
+MAX_DEPTH = 100                      # the deepest upstream CRD in ../shared/charts nests 36 levels
 
 
 class TooLarge(yaml.YAMLError):
@@ -105,16 +119,23 @@ class TooLarge(yaml.YAMLError):
 
 
 def expanded_size(node: yaml.Node, limit: int = MAX_VALUES) -> int:
-    """How many values a node stands for once aliases are expanded (counted, never expanded), capped."""
-    sizes: dict[int, int] = {}
+    """How many values a node stands for once aliases are expanded (counted, never expanded), capped;
+    TooLarge when it nests deeper than MAX_DEPTH (each node's height is kept, so an alias counts too)."""
+    measured: dict[int, tuple[int, int]] = {}
 
-    def size(n: yaml.Node) -> int:
-        if id(n) not in sizes:
+    def measure(n: yaml.Node, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise TooLarge(f"more than {MAX_DEPTH} levels of nesting", n.start_mark)
+        if id(n) not in measured:
             children = ([v for pair in n.value for v in pair] if isinstance(n, yaml.MappingNode)
                         else n.value if isinstance(n, yaml.SequenceNode) else [])
-            sizes[id(n)] = min(limit + 1, 1 + sum(size(c) for c in children))
-        return sizes[id(n)]
-    return size(node)
+            sizes = [measure(c, depth + 1) for c in children]
+            height = 1 + max((measured[id(c)][1] for c in children), default=0)
+            measured[id(n)] = (min(limit + 1, 1 + sum(sizes)), height)
+        if depth + measured[id(n)][1] > MAX_DEPTH + 1:
+            raise TooLarge(f"more than {MAX_DEPTH} levels of nesting", n.start_mark)
+        return measured[id(n)][0]
+    return measure(node, 1)
 
 
 def _bounded(node: yaml.Node | None) -> yaml.Node | None:
@@ -162,8 +183,8 @@ def load_document(path: Path, shown_as: str) -> tuple[Document | None, Problem |
     try:
         node, data = _parse(StrictLoader, text)
     except TooLarge as err:
-        return None, Problem(shown_as, "", f"a document of at most {MAX_VALUES} values", err.found,
-                             err.problem_mark.line + 1 if err.problem_mark else None)
+        return None, Problem(shown_as, "", f"a document of at most {MAX_VALUES} values and {MAX_DEPTH} levels",
+                             err.found, err.problem_mark.line + 1 if err.problem_mark else None)
     except yaml.YAMLError:
         try:        # the pure-Python parser words syntax errors better (it names the character)
             node, data = _parse(PyStrictLoader, text)

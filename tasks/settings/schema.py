@@ -20,15 +20,33 @@ def raw_schema(name: str) -> tuple[dict, dict]:
 
 
 @lru_cache(maxsize=None)
+def end_anchored(pattern: str):
+    """A schema pattern compiled the way JSON Schema (ECMA-262) reads it: a final `$` is the end of
+    the string. Python's `$` also matches before a final newline, so "main\\n" would pass ^[^\\s]+$."""
+    import re
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+def _pattern(validator, pattern: str, instance, schema):
+    """The `pattern` keyword with end_anchored semantics."""
+    from jsonschema.exceptions import ValidationError
+    if validator.is_type(instance, "string") and not end_anchored(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@lru_cache(maxsize=None)
 def _validator(name: str):
     """The validator for tasks/settings/schemas/<name>.schema.yaml (jsonschema is imported only here)."""
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, validators
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
 
     schema, defs = raw_schema(name)
     registry = Registry().with_resource("_defs.yaml", Resource.from_contents(defs, default_specification=DRAFT202012))
-    return Draft202012Validator(schema, registry=registry)
+    strict = validators.extend(Draft202012Validator, {"pattern": _pattern})
+    return strict(schema, registry=registry)
 
 
 _BOUNDS = {"minimum": "at least {}", "maximum": "at most {}", "minItems": "at least {} item(s)",

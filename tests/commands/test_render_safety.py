@@ -71,12 +71,13 @@ def test_an_oversized_file_and_a_stray_byte_are_named(rendered, schema_env):
 
 def test_template_syntax_in_a_value_is_data(rendered, schema_env):
     """`{{ }}` and `{% %}` in settings values are copied, never evaluated (by Jinja or by op)."""
-    talos = rendered.read_yaml("bootstrap/values/talos.yaml")
-    talos["bond"]["links"] = ["{{ cluster.name }}", "{% raw %}"]
-    rendered.write_yaml("bootstrap/values/talos.yaml", talos)
-    assert rendered.doit("render", env=schema_env).returncode == 0
-    bond = [d for d in rendered.read_yaml_all("build/talos/cp-1.yaml") if d.get("kind") == "BondConfig"][0]
-    assert bond["links"] == ["{{ cluster.name }}", "{% raw %}"]
+    cilium = rendered.read_yaml("bootstrap/values/cilium.yaml")
+    cilium["values"] = {"podAnnotations": {"a": "{{ cluster.name }}", "b": "{% raw %}"}}
+    rendered.write_yaml("bootstrap/values/cilium.yaml", cilium)
+    result = rendered.doit("render", env=schema_env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    values = rendered.read_yaml("build/values/cilium.yaml")
+    assert values["podAnnotations"] == {"a": "{{ cluster.name }}", "b": "{% raw %}"}
 
 
 def test_a_symlinked_build_folder_is_refused(rendered, schema_env, tmp_path):

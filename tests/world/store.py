@@ -23,7 +23,7 @@ import traceback
 import uuid
 from dataclasses import dataclass
 
-from . import errors, patches, ssa
+from . import errors, patches, ssa, validation
 from .defaults import DEFAULT_SERVICE_CIDR, apply_defaults, kubernetes_service_ip, validate_name
 from .resources import BUILTIN, Registry, Resource, crd_resources
 from .selectors import match_fields, match_labels, parse_fields, parse_labels
@@ -221,6 +221,29 @@ class Store:
                     return r
         return None
 
+    def _schema_of(self, res: Resource) -> dict | None:
+        """The structural schema of a custom resource's version, or the table entry of a core kind."""
+        if not res.custom:
+            return validation.CORE_SCHEMAS.get(res.kind) if not res.group else None
+        for crd in self.crds():
+            spec = crd.get("spec") or {}
+            if spec.get("group") == res.group and (spec.get("names") or {}).get("plural") == res.plural:
+                return validation.version_schema(crd, res.version)
+        return None
+
+    def _typed_patch_check(self, res: Resource, namespace: str, name: str, applied: dict) -> None:
+        """An apply patch of the wrong types fails its conversion to a typed object (500, reason Unknown)."""
+        found = validation.typed_errors(applied, self._schema_of(res) or {})
+        if found:
+            where = f"{namespace}/{name}" if res.namespaced else f"/{name}"
+            raise errors.ApiError(500, "", validation.typed_patch_message(where, res.api_version, res.kind, found))
+
+    def _validate_custom(self, res: Resource, obj: dict) -> None:
+        """A custom resource its CRD's schema refuses is a 422 Invalid, as on a cluster (world/validation.py)."""
+        found = validation.field_errors(obj, self._schema_of(res) or {}) if res.custom else []
+        if found:
+            raise errors.invalid(res.group, res.kind, _meta(obj).get("name", ""), found)
+
     # ------------------------------------------------------------------ reads
 
     def view(self, res: Resource, obj: dict) -> dict:
@@ -323,6 +346,7 @@ class Store:
             if self._tracks_generation(res):
                 meta["generation"] = 1
             apply_defaults(res, obj, self._used_ips(), self.service_cidr)
+            self._validate_custom(res, obj)
             if record:
                 ssa.record_update(None, obj, manager or "unknown", res.api_version, now())
             if dry_run:
@@ -355,6 +379,7 @@ class Store:
             else:
                 new.pop("status", None)
         apply_defaults(res, new, self._used_ips() - {(live.get("spec") or {}).get("clusterIP")}, self.service_cidr)
+        self._validate_custom(res, new)
         if res.plural == "services" and (live.get("spec") or {}).get("clusterIP"):
             new.setdefault("spec", {})["clusterIP"] = live["spec"]["clusterIP"]
         if self._tracks_generation(res) and self._spec_changed(res, live, new):
@@ -419,6 +444,7 @@ class Store:
         if body_name and body_name != name:
             raise errors.bad_request(f"the name of the object ({body_name}) does not match the name on the URL ({name})")
         applied = copy.deepcopy(body)
+        self._typed_patch_check(res, namespace, name, applied)
         for field in ("resourceVersion", "uid", "creationTimestamp", "managedFields", "generation"):
             _meta(applied).pop(field, None)
         if subresource == "status":
