@@ -1,0 +1,51 @@
+"""doit task creators of the operator's first steps: `doctor` (the read-only preflight, one line per
+check) and `secrets` (generate the Talos secrets into 1Password)."""
+from __future__ import annotations
+
+from .. import report
+
+
+def doctor_action():
+    """doit action: every check, one line each; fails when any line is a problem."""
+    from doit.exceptions import TaskFailed
+    from ..apply.preflight import run_checks, ALL_CHECKS
+    from ..apply.runtime import Runtime
+    runtime = Runtime.get(read_only=True)
+    if runtime.error and not runtime.stages:
+        return TaskFailed(runtime.error)
+    lines = run_checks(runtime.cluster, runtime.facts, None, ALL_CHECKS)
+    for line in lines:
+        report.answer(str(line))
+    problems = sum(line.problem for line in lines)
+    if problems:
+        return TaskFailed(f"doctor: {problems} problem(s); each line says its fix")
+    report.answer(f"doctor: {len(lines)} checks, no problem")
+    return True
+
+
+def task_doctor():
+    """Read-only preflight: tools, 1Password, nodes and their hardware, the API server, the GitOps tree."""
+    return {"actions": [doctor_action], "task_dep": ["render"], "uptodate": [False], "verbosity": 2}
+
+
+def secrets_action(overwrite: bool):
+    """doit action: generate the Talos secrets and store them in 1Password (never on disk)."""
+    from doit.exceptions import TaskFailed
+    from ..apply.secrets import store_secrets
+    from ..problems import format_problems
+    from ..settings import load
+    cluster = load.cluster()
+    if cluster is None:
+        return TaskFailed(format_problems(list(load.problems()), "secrets: the settings are not valid"))
+    error, done = store_secrets(cluster, overwrite)
+    if error:
+        return TaskFailed(f"secrets: {error}")
+    report.answer(done)
+    return True
+
+
+def task_secrets():
+    """Generate the Talos cluster secrets (talosctl gen secrets) into the 1Password item of talos.yaml."""
+    return {"actions": [secrets_action], "uptodate": [False], "verbosity": 2,
+            "params": [{"name": "overwrite", "long": "overwrite", "type": bool, "default": False,
+                        "help": "replace an existing item (the old one is archived in 1Password)"}]}
