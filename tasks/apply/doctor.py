@@ -89,6 +89,11 @@ def _hardware_lines(index: int, node: Node, hardware: Hardware) -> list[Line]:
     return lines
 
 
+def secrets_ref(cluster: Cluster) -> str:
+    """vault/item of the Talos secrets."""
+    return f"{cluster.settings['common']['onepassword']['vault']}/{cluster.settings['talos']['secretsItem']}"
+
+
 def node_lines(cluster: Cluster, facts: Facts) -> list[Line]:
     """Each node reachable: configured (authenticated API) or in maintenance mode with its hardware."""
     states = facts.talos_nodes()
@@ -100,6 +105,12 @@ def node_lines(cluster: Cluster, facts: Facts) -> list[Line]:
         subject = f"{node.name} ({node.address})"
         if node.address not in hardware:
             lines.append(Line("ok", subject, "configured (answers with build/talosconfig's credentials)"))
+        elif hardware[node.address].configured:
+            lines.append(Line("problem", subject, "configured, but it refuses build/talosconfig's client "
+                              f"certificate ({first_line(states[node.address].reason)})",
+                              f"the secrets in op://{secrets_ref(cluster)} are not the ones this node was "
+                              "configured with: restore that item (1Password keeps replaced ones in its Archive), "
+                              "or reset the node to maintenance mode"))
         elif hardware[node.address].error:
             lines.append(Line("problem", subject, "cannot be reached in maintenance mode "
                               f"({first_line(hardware[node.address].error)}) nor with build/talosconfig "
@@ -120,8 +131,8 @@ def api_lines(facts: Facts) -> list[Line]:
     why = stranger(kube)
     if why:
         return [Line("problem", "API server", why.split("; ")[0],
-                     "check BOOTSTRAP_ADDRESS_MAP and build/kubeconfig; if it is this cluster (a repave, a lost "
-                     "build/), confirm with `doit trust-cluster`")]
+                     "check BOOTSTRAP_ADDRESS_MAP and build/kubeconfig; if it is this cluster (after a lost "
+                     "build/ or a deliberate repave), record the new cluster with `doit trust-cluster`")]
     return [Line("ok", "API server", f"this cluster's (kube-system uid {kube.uid})")]
 
 

@@ -85,7 +85,8 @@ def field_values(documents: dict, fields: frozenset[str]) -> tuple[dict[str, str
     values = {f: _dig(documents[FIELDS[f][0]], FIELDS[f][1]) for f in sorted(fields)}
     empty = [f for f, v in values.items() if v is None]
     if empty:
-        return None, f"talosctl's output lacks {', '.join(empty)} (expected at {', '.join(FIELDS[f][1] for f in empty)})"
+        where = ", ".join(FIELDS[f][1] for f in empty)
+        return None, f"talosctl's output lacks {', '.join(empty)} (expected at {where})"
     return values, ""
 
 
@@ -109,7 +110,8 @@ def store_secrets(cluster: Cluster, overwrite: bool = False) -> tuple[str | None
         return f"no template references the item op://{vault}/{title}: nothing to store", ""
     ok, why = op_items.signed_in()
     if not ok:
-        return f"op is not signed in ({why}); run `op signin` or set OP_SERVICE_ACCOUNT_TOKEN, then rerun", ""
+        return (f"op cannot be used ({why}); sign in with `eval $(op signin)` or set OP_SERVICE_ACCOUNT_TOKEN, "
+                "then rerun"), ""
     existing = op_items.get_item(vault, title)
     if existing.error or existing.missing == "vault":
         return f"cannot look up op://{vault}/{title}: {existing.error or f'vault {vault!r} does not exist'}", ""

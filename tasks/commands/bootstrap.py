@@ -32,10 +32,8 @@ def stage_action(name: str):
             runtime = Runtime.get()
             if runtime.error:
                 return TaskFailed(runtime.error)
-            error = preflight(runtime.cluster, runtime.stages, runtime.facts)
-            if error:
-                return TaskFailed(error)
-            error = run_stage(runtime.stages[name], runtime.facts)
+            error = (preflight(runtime.cluster, runtime.stages, runtime.facts)
+                     or run_stage(runtime.stages[name], runtime.facts))
         except Exception as err:     # a bug or an unexpected failure: one line naming the stage
             error = f"unexpected {type(err).__name__}: {err}"
         return TaskFailed(f"stage {name} failed: {error}") if error else True

@@ -2,13 +2,30 @@
 check) and `secrets` (generate the Talos secrets into 1Password)."""
 from __future__ import annotations
 
+import functools
+
 from .. import report
 
 
+def never_raises(what: str):
+    """A doit action that answers a failure as one line naming the command, never a traceback."""
+    def wrap(action):
+        @functools.wraps(action)
+        def act(*args, **kwargs):
+            from doit.exceptions import TaskFailed
+            try:
+                return action(*args, **kwargs)
+            except Exception as err:     # a bug or an unexpected failure
+                return TaskFailed(f"{what}: unexpected {type(err).__name__}: {err}")
+        return act
+    return wrap
+
+
+@never_raises("doctor")
 def doctor_action():
     """doit action: every check, one line each; fails when any line is a problem."""
     from doit.exceptions import TaskFailed
-    from ..apply.preflight import run_checks, ALL_CHECKS
+    from ..apply.preflight import ALL_CHECKS, run_checks
     from ..apply.runtime import Runtime
     runtime = Runtime.get(read_only=True)
     if runtime.error and not runtime.stages:
@@ -28,6 +45,7 @@ def task_doctor():
     return {"actions": [doctor_action], "task_dep": ["render"], "uptodate": [False], "verbosity": 2}
 
 
+@never_raises("secrets")
 def secrets_action(overwrite: bool):
     """doit action: generate the Talos secrets and store them in 1Password (never on disk)."""
     from doit.exceptions import TaskFailed

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import tools
+from ..tools.outcomes import classify_text
 from .talos import json_stream
 
 
@@ -20,6 +21,13 @@ class Hardware:
     disks: frozenset[str] = frozenset()     # every path a disk answers to: dev_path and its symlinks
     links: frozenset[str] = frozenset()     # every name a link answers to: id, alias, altNames
     error: str = ""
+
+    @property
+    def configured(self) -> bool:
+        """The node answered, but with a TLS failure: over --insecure (no server verification) that
+        means it asks for a client certificate, so it runs a config (apid, not the maintenance API:
+        "remote error: tls: certificate required")."""
+        return classify_text(self.error) == "tls"
 
 
 def _get(address: str, kind: str) -> tuple[list[dict], str]:

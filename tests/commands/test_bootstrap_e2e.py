@@ -218,7 +218,8 @@ def _rotated_ca(vaults: dict) -> tuple[bool, dict]:
 
 @pytest.mark.parametrize("break_op, message", [
     (_signed_out, "You are not currently signed in"),         # already the Talos client config needs op
-    (_missing_item, "stage resources failed: op inject for bootstrap/resources.yaml failed: [ERROR]"),
+    # found by the preflight, before the stage starts (tasks/apply/preflight.py)
+    (_missing_item, "stage resources failed: preflight found 1 problem(s) before any change"),
 ])
 def test_op_failure_stops_the_stage_before_kubectl(cluster, break_op, message):
     """op signed out or a reference it cannot resolve: the stage fails with op's message and
@@ -314,7 +315,8 @@ def test_configured_nodes_never_get_an_insecure_config_when_authentication_fails
     maintenance mode to the API check; the node must confirm it, so nothing is sent --insecure."""
     result = cluster.bootstrap_with_op(_rotated_ca)
     assert result.returncode != 0
-    assert "does not confirm maintenance mode" in result.stdout + result.stderr
+    # the preflight tells wrong credentials from maintenance mode (tasks/apply/doctor.py node_lines)
+    assert "configured, but it refuses build/talosconfig's client certificate" in result.stdout + result.stderr
     assert cluster.new_mutating() == []
     cluster.converge()
 

@@ -115,7 +115,8 @@ def test_a_second_secrets_refuses_to_overwrite(fresh):
     before = fresh.talos_item()
     result = fresh.doit("secrets", timeout=120)
     assert result.returncode != 0
-    assert "already exists" in result.stdout + result.stderr and "doit secrets --overwrite" in result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    assert "already exists" in output and "doit secrets --overwrite" in output
     assert fresh.talos_item() == before and fresh.new_mutating() == []
 
 
