@@ -40,11 +40,6 @@ def doctor_action():
     return True
 
 
-def task_doctor():
-    """Read-only preflight: tools, 1Password, nodes and their hardware, the API server, the GitOps tree."""
-    return {"actions": [doctor_action], "task_dep": ["render"], "uptodate": [False], "verbosity": 2}
-
-
 @never_raises("secrets")
 def secrets_action(overwrite: bool):
     """doit action: generate the Talos secrets and store them in 1Password (never on disk)."""
@@ -60,6 +55,13 @@ def secrets_action(overwrite: bool):
         return TaskFailed(f"secrets: {error}")
     report.answer(done)
     return True
+
+
+# The task creators come last: doit lists tasks by the line of their creator (across modules), and
+# these follow the stages of bootstrap.py in `doit list`.
+def task_doctor():
+    """Read-only preflight: tools, 1Password, nodes and their hardware, the API server, the GitOps tree."""
+    return {"actions": [doctor_action], "task_dep": ["render"], "uptodate": [False], "verbosity": 2}
 
 
 def task_secrets():

@@ -217,6 +217,10 @@ def test_a_fresh_bootstrap_with_the_generated_secrets_succeeds(fresh):
     result = fresh.doit("bootstrap", timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "preflight: " in result.stderr and "checks ok" in result.stderr
+    again = fresh.doit("bootstrap", timeout=300)          # nothing to do: no preflight, no check's calls
+    assert again.returncode == 0 and "preflight" not in again.stdout + again.stderr
+    calls = fresh.world.calls()[fresh.mark:]
+    assert not any(c["argv"][:1] == ["whoami"] or "disks" in c["argv"] for c in calls), calls
     doctor = fresh.doit("doctor", timeout=180)
     assert doctor.returncode == 0, doctor.stdout[-3000:]
     assert f"ok       cp-1 (10.0.48.11): configured" in doctor.stdout
