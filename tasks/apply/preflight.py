@@ -51,6 +51,8 @@ def pending_needs(stages: dict[str, Stage], facts: Facts) -> tuple[tuple[str, ..
             stage_tools, stage_checks = needs(stage.name)
             tools.update(stage_tools)
             checks.update(stage_checks)
+    if "etcd-bootstrap" in stages and decide(stages["etcd-bootstrap"], facts).run:
+        checks.discard("api")       # this run bootstraps a new cluster: its API is learned afterwards
     return tuple(sorted(tools)), tuple(sorted(checks))
 
 
