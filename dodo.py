@@ -6,8 +6,11 @@
     doit bootstrap   every stage, rerunning only what changed or is incomplete
     doit trust-cluster  record the identity of the cluster build/kubeconfig reaches (explicit)
     doit graph       the stage chain as a picture, coloured by the last plan (build/graph/)
+    doit doctor      read-only preflight: tools, 1Password, nodes and their hardware, API server, GitOps tree
+    doit secrets     generate the Talos secrets into 1Password (`--overwrite` to replace them)
 """
 from tasks.commands.bootstrap import task_plan, task_remove_node, task_stages, task_trust_cluster  # noqa: F401
+from tasks.commands.doctor import task_doctor, task_secrets  # noqa: F401
 from tasks.commands.graph import task_graph  # noqa: F401
 from tasks.commands.render import task_check, task_render  # noqa: F401
 from tasks.commands.reporter import StageReporter

@@ -158,3 +158,22 @@ def describe(value: object) -> str:
         return f"a {kind}"
     text = repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
     return f"{kind} {text}"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a preflight (`doit doctor`): ok, note (shown, not a failure) or problem, what was
+    checked, what was found, and for a problem the fix."""
+
+    status: str
+    subject: str
+    detail: str
+    fix: str = ""
+
+    @property
+    def problem(self) -> bool:
+        return self.status == "problem"
+
+    def __str__(self) -> str:
+        text = f"{self.status:<8} {self.subject}: {self.detail}"
+        return f"{text}; fix: {self.fix}" if self.fix else text

@@ -25,13 +25,15 @@ def stage_action(name: str):
     """doit action: run the stage; a failure names the stage and the cause."""
     def act():
         from doit.exceptions import TaskFailed
+        from ..apply.preflight import preflight
         from ..apply.runtime import Runtime
         from ..apply.stage import run_stage
         try:
             runtime = Runtime.get()
             if runtime.error:
                 return TaskFailed(runtime.error)
-            error = run_stage(runtime.stages[name], runtime.facts)
+            error = (preflight(runtime.cluster, runtime.stages, runtime.facts)
+                     or run_stage(runtime.stages[name], runtime.facts))
         except Exception as err:     # a bug or an unexpected failure: one line naming the stage
             error = f"unexpected {type(err).__name__}: {err}"
         return TaskFailed(f"stage {name} failed: {error}") if error else True

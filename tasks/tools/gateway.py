@@ -198,16 +198,23 @@ def helmfile(args: list[str], **kw) -> Result:
     return run("helmfile", ["--helm-binary", binary("helm"), *args], **kw)
 
 
-def talosctl(args: list[str], talosconfig: str, **kw) -> Result:
-    """talosctl with its client config in an anonymous in-memory file (memfd: never on disk), passed
-    as /dev/fd/N: every open of it reads the whole config again, which `upgrade` and `reboot --drain`
-    need (they open --talosconfig more than once; a pipe would give them EOF)."""
-    fd = os.memfd_create("talosconfig", os.MFD_CLOEXEC)
+@contextlib.contextmanager
+def memory_file(name: str, content: str):
+    """An anonymous in-memory file (memfd: never on disk) holding content; yields its fd, which a
+    command opens as /dev/fd/N (pass it in pass_fds). Every open reads the whole content again."""
+    fd = os.memfd_create(name, os.MFD_CLOEXEC)
     try:
-        os.write(fd, talosconfig.encode())
-        return run("talosctl", ["--talosconfig", f"/dev/fd/{fd}", *args], pass_fds=(fd,), **kw)
+        os.write(fd, content.encode())
+        yield fd
     finally:
         os.close(fd)
+
+
+def talosctl(args: list[str], talosconfig: str, **kw) -> Result:
+    """talosctl with its client config in a memory_file, passed as /dev/fd/N: `upgrade` and
+    `reboot --drain` open --talosconfig more than once (a pipe would give them EOF)."""
+    with memory_file("talosconfig", talosconfig) as fd:
+        return run("talosctl", ["--talosconfig", f"/dev/fd/{fd}", *args], pass_fds=(fd,), **kw)
 
 
 def talosctl_insecure(args: list[str], **kw) -> Result:

@@ -97,6 +97,9 @@ def test_changed_node_config_goes_through_the_authenticated_api(cluster):
     talos = cluster.project.read_yaml("bootstrap/values/talos.yaml")
     talos["nodes"][3]["installDisk"] = "/dev/nvme1n1"
     cluster.project.write_yaml("bootstrap/values/talos.yaml", talos)
+    with talos_state.locked(cluster.world.dir) as state:       # the machine has that disk (the preflight
+        nvme = dict(state["10.0.48.21"]["disks"][0], id="nvme1n1", dev_path="/dev/nvme1n1")   # checks it
+        state["10.0.48.21"]["disks"].append(nvme)                # once a repave sends it to maintenance)
     result = cluster.bootstrap()
     assert result.returncode == 0, result.stderr[-3000:]
     mutating = cluster.new_mutating()
@@ -223,7 +226,8 @@ def _rotated_ca(vaults: dict) -> tuple[bool, dict]:
 
 @pytest.mark.parametrize("break_op, message", [
     (_signed_out, "You are not currently signed in"),         # already the Talos client config needs op
-    (_missing_item, "stage resources failed: op inject for bootstrap/resources.yaml failed: [ERROR]"),
+    # found by the preflight, before the stage starts (tasks/apply/preflight.py)
+    (_missing_item, "stage resources failed: preflight found 1 problem(s) before any change"),
 ])
 def test_op_failure_stops_the_stage_before_kubectl(cluster, break_op, message):
     """op signed out or a reference it cannot resolve: the stage fails with op's message and

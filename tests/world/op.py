@@ -69,7 +69,7 @@ FLAGS = {
                Flag("force", "f", "bool", False, "Do not prompt for confirmation."),
                Flag("file-mode", default="0600", help="Set filemode for the output file.")],
 }
-UNSIMULATED = ("account", "connect", "document", "events-api", "group", "item", "plugin", "run",
+UNSIMULATED = ("account", "connect", "document", "events-api", "group", "plugin", "run",
                "service-account", "signin", "signout", "update", "user", "vault", "completion", "environment")
 # One pass over the template: the brace form (names may hold spaces) or a bare reference
 # (stops at whitespace, quotes and braces). Secret values are never rescanned.
@@ -255,6 +255,9 @@ def run(argv: list[str]) -> int:
         flags = cobra.parse(GLOBAL_FLAGS, rest)
         sys.stdout.write(f"{VERSION}\n" if flags["version"] else _usage())
         return 0
+    if command == "item":        # op item get | create | delete: tests/world/op_item.py
+        from tests.world import op_item
+        return op_item.run(rest)
     if command in UNSIMULATED:
         raise OpError(f'the simulated op does not implement "{command}"')
     if command not in HANDLERS:

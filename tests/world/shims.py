@@ -27,6 +27,8 @@ NEEDS_YAML = {"talosctl"}  # shims run with -S: PyYAML's directory is put on sys
 
 # Flags that take a value, as far as finding the verb (first positional) needs.
 VALUE_FLAGS = {
+    "op": {"--vault", "--format", "--account", "--session", "--config", "--encoding", "--title", "--category",
+           "--template", "--tags", "--url", "--fields"},
     "talosctl": {"--talosconfig", "--context", "-n", "--nodes", "-e", "--endpoints", "--cluster"},
     "kubectl": {"-n", "--namespace", "--kubeconfig", "--context", "--cluster", "--user", "-s", "--server",
                 "--token", "--as", "--as-group", "--as-uid", "--certificate-authority", "--client-certificate",
@@ -47,6 +49,7 @@ MUTATING_VERBS = {
                 "taint", "drain", "cordon", "uncordon", "expose", "autoscale", "run", "certificate"},
     "helm": {"install", "upgrade", "uninstall", "delete", "del", "un", "rollback"},
     "helmfile": {"sync", "apply", "destroy", "delete"},
+    "op": {"item"},             # 1Password changes too: `op item create/edit/delete` (below)
 }
 # Sub-verbs that decide whether a verb mutates: (tool, verb) -> mutating sub-verbs.
 MUTATING_SUBVERBS = {
@@ -54,6 +57,7 @@ MUTATING_SUBVERBS = {
     ("kubectl", "auth"): {"reconcile"},
     ("talosctl", "etcd"): {"leave", "remove-member", "forfeit-leadership"},
     ("talosctl", "service"): {"start", "stop", "restart"},
+    ("op", "item"): {"create", "edit", "delete", "move"},
 }
 READ_ONLY_SUBVERBS = {("kubectl", "apply"): {"view-last-applied"}}
 # Flags whose value is always a secret (or a list of key=secret pairs).
