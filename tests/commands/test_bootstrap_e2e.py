@@ -341,8 +341,10 @@ def test_unreachable_node_fails_its_stage_by_name(cluster):
     output = result.stdout + result.stderr
     assert "stage node-worker-1 failed" in output and "10.0.48.21" in output
     block = failure_report(result.stdout)
-    assert len(block) <= 3 and "does not answer on the Talos API" in block[1], block
-    assert "fix: check that it is powered on" in block[-1], block
+    # The preflight finds it before the stage changes anything: the node, why, and the fix.
+    assert len(block) <= 3 and "preflight found 1 problem(s) before any change" in block[1], block
+    assert "cannot be reached in maintenance mode" in block[-1] and "10.0.48.21" in block[-1], block
+    assert "fix: power the node on and check the network path to 10.0.48.21:50000" in block[-1], block
     assert cluster.new_mutating() == []
     cluster.converge()
 

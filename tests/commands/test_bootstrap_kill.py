@@ -89,7 +89,9 @@ def _prepare(cluster, stage: str) -> None:
         repave(cluster.world)
     elif stage == "apply-config":
         talos = cluster.project.read_yaml("bootstrap/values/talos.yaml")
-        talos["nodes"][3]["installDisk"] = "/dev/sdb" if talos["nodes"][3]["installDisk"] != "/dev/sdb" else "/dev/sdc"
+        # Between two disks the worker reports (tests/world), so the preflight after a later repave,
+        # which checks installDisk against the node's disks, still passes.
+        talos["nodes"][3]["installDisk"] = "/dev/nvme0n1" if talos["nodes"][3]["installDisk"] != "/dev/nvme0n1" else "/dev/sda"
         cluster.project.write_yaml("bootstrap/values/talos.yaml", talos)
     else:
         cilium = cluster.project.read_yaml("bootstrap/values/cilium.yaml")
