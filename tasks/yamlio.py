@@ -1,9 +1,6 @@
 """YAML in and out: a strict loader that remembers where each key is, and a deterministic dumper.
-
-The loader follows YAML 1.2 for booleans (only true/false), because PyYAML's YAML 1.1 rules turn
-`off`, `no` and `on` into booleans (Talos' `auto: off`, a country code `NO`), and it rejects
-duplicate keys, which PyYAML silently resolves to the last one.
-"""
+The loader follows YAML 1.2 booleans (PyYAML's YAML 1.1 turns `off`, `no`, `on` into booleans: Talos'
+`auto: off`, a country code `NO`) and rejects duplicate keys (PyYAML silently keeps the last)."""
 from __future__ import annotations
 
 import re
@@ -151,8 +148,16 @@ def _parse(loader_class, text: str) -> tuple:
     try:
         node = _bounded(loader.get_single_node())
         return node, (loader.construct_document(node) if node is not None else None)
+    except RecursionError:      # the pure-Python composer recurses per level (libyaml stops at 1000 levels)
+        raise TooLarge(f"more than {MAX_DEPTH} levels of nesting") from None
     finally:
         loader.dispose()
+
+
+def _too_large(err: TooLarge, shown_as: str) -> Problem:
+    """A document over the bounds as a Problem with its line, when known."""
+    return Problem(shown_as, "", f"a document of at most {MAX_VALUES} values and {MAX_DEPTH} levels",
+                   err.found, err.problem_mark.line + 1 if err.problem_mark else None)
 
 
 def _syntax_problem(err: yaml.YAMLError, shown_as: str) -> Problem:
@@ -183,11 +188,12 @@ def load_document(path: Path, shown_as: str) -> tuple[Document | None, Problem |
     try:
         node, data = _parse(StrictLoader, text)
     except TooLarge as err:
-        return None, Problem(shown_as, "", f"a document of at most {MAX_VALUES} values and {MAX_DEPTH} levels",
-                             err.found, err.problem_mark.line + 1 if err.problem_mark else None)
+        return None, _too_large(err, shown_as)
     except yaml.YAMLError:
         try:        # the pure-Python parser words syntax errors better (it names the character)
             node, data = _parse(PyStrictLoader, text)
+        except TooLarge as err:
+            return None, _too_large(err, shown_as)
         except yaml.YAMLError as err:
             return None, _syntax_problem(err, shown_as)
         return None, Problem(shown_as, "", "valid YAML", "a syntax error the C parser reports", line=None)
@@ -213,6 +219,8 @@ def _documents(loader_class, text: str) -> list:
             data = loader.construct_document(_bounded(loader.get_node()))
             if data is not None:
                 documents.append(data)
+    except RecursionError:
+        raise TooLarge(f"more than {MAX_DEPTH} levels of nesting") from None
     finally:
         loader.dispose()
     return documents

@@ -1,6 +1,9 @@
 """The strict YAML loader: lines of keys, YAML 1.2 booleans, duplicate keys, syntax errors."""
 from __future__ import annotations
 
+import pytest
+import yaml
+
 from tasks.yamlio import load_document
 
 
@@ -49,3 +52,16 @@ def test_tolerant_loader_reads_what_kustomize_reads():
     assert load_all_tolerant("matchType: =\n") == [{"matchType": "="}]
     assert load_all_tolerant("a: !env_var FOO\nb: !include {x: 1}\nc: !!python/name:os.system\nd: yes\n") == [
         {"a": "FOO", "b": {"x": 1}, "c": "", "d": "yes"}]
+
+
+def test_nesting_past_libyamls_limit_is_a_problem_not_a_recursion_error(tmp_path):
+    """libyaml refuses more than 1000 levels; the pure-Python parser, asked next for its wording,
+    recurses per level: found by the settings fuzz (tests/settings/test_fuzz.py)."""
+    from tasks import yamlio
+    path = tmp_path / "common.yaml"
+    path.write_text("values: " + "[" * 1500 + "]" * 1500 + "\n")
+    document, problem = yamlio.load_document(path, "bootstrap/values/common.yaml")
+    assert document is None and problem.file == "bootstrap/values/common.yaml"
+    assert problem.found == f"more than {yamlio.MAX_DEPTH} levels of nesting"
+    with pytest.raises(yaml.YAMLError):        # TooLarge, or libyaml's own depth error: never RecursionError
+        yamlio.load_all("a: " + "[" * 1500 + "]" * 1500)

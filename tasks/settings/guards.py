@@ -167,7 +167,7 @@ def kube_vip_control_plane_only(ctx: Context) -> list:
     """kube-vip runs the control-plane VIP only: Services and BGP off, in settings and values."""
     settings = ctx.cluster.settings["kube-vip"]
     found = [(_settings("kube-vip"), f"{key}.enabled", "false", "true")
-             for key in ("services", "bgp") if settings[key]["enabled"]]
+             for key in ("services", "bgp") if (settings.get(key) or {}).get("enabled")]   # both optional
     if "values/kube-vip.yaml" not in ctx.rendered:
         return found
     env = mapping(ctx.values("kube-vip").get("env"))
