@@ -26,9 +26,14 @@ def plain(version: str) -> str:
     return version.lstrip("v")
 
 
+def _row(version: str):
+    """The compatibility matrix row of a Talos version's minor release, or None."""
+    return MATRIX.get(".".join(str(p) for p in core(version)[:2]))
+
+
 def k8s_supported(k8s: str, talos: str) -> str | None:
     """KubernetesVersion.SupportedWith(talos): None, or the error text."""
-    row = MATRIX.get(".".join(str(p) for p in core(talos)[:2]))
+    row = _row(talos)
     if row is None:
         return f"compatibility with version {plain(talos)} is not supported"
     if core(k8s) < row[2]:
@@ -40,7 +45,7 @@ def k8s_supported(k8s: str, talos: str) -> str | None:
 
 def upgradeable_from(target: str, host: str) -> str | None:
     """TalosVersion.UpgradeableFrom(host) for an installer of version `target`."""
-    row = MATRIX.get(".".join(str(p) for p in core(target)[:2]))
+    row = _row(target)
     if row is None:
         return f"upgrades to version {plain(target)} are not supported"
     if core(host) < row[0]:

@@ -75,12 +75,7 @@ def cmd_bootstrap(flags) -> None:
         raise CliError('command "bootstrap" is not supported with multiple nodes')
     if flags["recover-from"]:
         raise CliError("the simulated talosctl does not support --recover-from")
-    try:
-        results, errors = ts.one2many(session, lambda state, node, target: bootstrap_node(node["address"]))
-    except RpcError as exc:
-        raise CliError(f"error executing bootstrap: {exc}") from None
-    if errors:
-        raise CliError(f"error executing bootstrap: {tcl.multierror(errors)}")
+    ts.executing("bootstrap", session, bootstrap_node)
     state = tcl.snapshot(tcl.world_dir())
     for member in st.cluster_nodes(state, state[tcl.host_of(session.nodes[0])]["cluster_name"]):
         tk.kubelet_joins(tcl.world_dir(), member["address"])

@@ -125,9 +125,4 @@ def cmd_reset(flags) -> None:
         raise CliError(f"error executing reset: {RpcError(*tcl.NOT_AUTHORIZED)}")  # Reset is Admin-only
     session = ts.connect(flags)
     talos_get.client_version_check(talos_get.node_versions(session))
-    try:
-        _, errors = ts.one2many(session, lambda state, node, target: reset_node(node["address"], flags))
-    except RpcError as exc:
-        raise CliError(f"error executing reset: {exc}") from None
-    if errors:
-        raise CliError(f"error executing reset: {tcl.multierror(errors)}")
+    ts.executing("reset", session, lambda address: reset_node(address, flags))

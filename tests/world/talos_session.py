@@ -20,7 +20,7 @@ from pathlib import Path
 from tests.world import go_yaml
 from tests.world import talos_client as tcl
 from tests.world import talos_config as tc
-from tests.world.talos_client import CliError, RpcError
+from tests.world.talos_client import CliError, RpcError, multierror
 
 EMPTY_CONFIG = 'context: ""\ncontexts: {}\n'   # yaml.Marshal(&Config{Context: "", Contexts: {}})
 SERVICE_ACCOUNT_CONFIG = "/var/run/secrets/talos.dev/config"  # constants.ServiceAccountMountPath
@@ -159,4 +159,16 @@ def one2many(session: Session, call) -> tuple[list, list[str]]:
         except RpcError as exc:
             errors.append(f"{target}: {exc}")
     return results, errors
+
+
+def executing(verb: str, session: Session, action) -> list:
+    """one2many for a command whose every failure reads "error executing <verb>: ..." (talosctl's
+    WithClient wrappers, e.g. cmd/talosctl/cmd/talos/{bootstrap,reboot,reset}.go): the results."""
+    try:
+        results, errors = one2many(session, lambda state, node, target: action(node["address"]))
+    except RpcError as exc:
+        raise CliError(f"error executing {verb}: {exc}") from None
+    if errors:
+        raise CliError(f"error executing {verb}: {multierror(errors)}")
+    return results
 

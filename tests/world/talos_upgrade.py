@@ -37,12 +37,7 @@ def _reboot(flags, wait: bool, sequence: str = "reboot", action=reboot_node) -> 
         return
     session = ts.connect(flags)
     talos_get.client_version_check(talos_get.node_versions(session))
-    try:
-        _, errors = ts.one2many(session, lambda state, node, target: action(node["address"]))
-    except RpcError as exc:
-        raise CliError(f"error executing reboot: {exc}") from None
-    if errors:
-        raise CliError(f"error executing reboot: {tcl.multierror(errors)}")
+    ts.executing("reboot", session, action)
 
 
 def cmd_reboot(flags) -> None:
