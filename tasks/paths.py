@@ -40,6 +40,7 @@ EVENTS = BUILD / "events.jsonl"                         # the structured event l
 CRDS = BUILD / "crds.yaml"                              # the CRDs seeded in step 3
 SEEDED_CRDS = BUILD / "seeded-crds.json"                # their names, for a cheap done check
 API_KINDS = BUILD / "api-kinds.json"                    # kinds the one kubectl get asked for last time (a hint)
+RELEASE_OBJECTS = BUILD / "release-objects.json"        # objects of each Helm release manifest, by its sha256
 PLAN = BUILD / "plan.json"                              # the last `doit plan`: each stage's decision and reasons
 GRAPH = BUILD / "graph"                                 # `doit graph`: stages.dot (and stages.svg with Graphviz)
 RENDERED_RECORD = BUILD / "rendered.json"               # sha256 of every artifact `doit render` wrote

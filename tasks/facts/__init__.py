@@ -54,7 +54,7 @@ class Facts:
         return self._talosconfig
 
     def talos_nodes(self) -> dict[str, NodeFact]:
-        """Every node's state, from one authenticated `talosctl get machinestatus` call."""
+        """Every node's state, from one authenticated `talosctl get machineconfig v1alpha1` call."""
         return self._once("talos", lambda: query_nodes(self.cluster, *self.talosconfig()))
 
     def etcd_running(self) -> tuple[bool, str]:

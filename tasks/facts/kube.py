@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from .. import paths, tools
 from . import kinds
-from .releases import ReleaseFact, decode, keep_newest
+from .releases import ObjectsMemo, ReleaseFact, decode, keep_newest
 
 
 @dataclass
@@ -61,33 +61,34 @@ def query_kube() -> KubeFacts:
     are left out (`status!=superseded` matches every object without that label)."""
     if not paths.KUBECONFIG.exists():
         return KubeFacts(False, "no build/kubeconfig yet (the cluster has not been bootstrapped by this tool)")
-    hinted = kinds.hinted()
-    facts, result = _get([*kinds.BASE, *hinted])
+    hinted, memo = kinds.hinted(), ObjectsMemo(paths.RELEASE_OBJECTS)
+    facts, result = _get([*kinds.BASE, *hinted], memo)
     if result.outcome != "ok" and hinted:
         # A hinted kind is no longer served (a repave): kubectl says the server "doesn't have a
         # resource type", or, from its cached discovery, NotFound. Ask again without the hint.
         hinted = []
-        facts, result = _get(list(kinds.BASE))
+        facts, result = _get(list(kinds.BASE), memo)
     if result.outcome != "ok":
         return KubeFacts(False, f"Kubernetes API: {result.message()}")
     wanted = facts.wanted_kinds()
     missing = [k for k in wanted if k not in hinted]
     if missing:
-        more, result = _get(missing)
+        more, result = _get(missing, memo)
         if result.outcome != "ok":
             return KubeFacts(False, f"Kubernetes API: {result.message()}")
         facts.objects.update(more.objects)
     kinds.remember(wanted)
+    memo.save()
     return facts
 
 
-def _get(names: list[str]) -> tuple[KubeFacts, tools.Result]:
+def _get(names: list[str], memo: ObjectsMemo) -> tuple[KubeFacts, tools.Result]:
     """One `kubectl get` of several kinds across namespaces, parsed."""
     result = tools.kubectl(["get", ",".join(kinds.type_name(k) for k in names), "-A", "-l", "status!=superseded",
                             "-o", "json", "--request-timeout=10s"], timeout=30)
     facts = KubeFacts(result.ok)
     if result.ok:
-        absorb(facts, _items(result.stdout))
+        absorb(facts, _items(result.stdout), memo)
     return facts, result
 
 
@@ -99,14 +100,14 @@ def _items(text: str) -> list[dict]:
         return []
 
 
-def absorb(facts: KubeFacts, items: list[dict]) -> None:
+def absorb(facts: KubeFacts, items: list[dict], memo: ObjectsMemo | None = None) -> None:
     """Index objects; Helm release Secrets become ReleaseFacts, other Secrets lose their data."""
     for obj in items:
         meta = obj.get("metadata") or {}
         key = (obj.get("kind", ""), meta.get("namespace", ""), meta.get("name", ""))
         if obj.get("kind") == "Secret":
             if obj.get("type") == "helm.sh/release.v1":
-                release = decode(obj)
+                release = decode(obj, memo)
                 if release is not None:
                     keep_newest(facts.releases, release)
             # Values never leave this function: only their digests, to tell whether they changed.
