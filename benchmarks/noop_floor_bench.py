@@ -58,6 +58,9 @@ def bootstrapped(base: Path, count: int) -> tuple[Project, World, dict]:
         project.write_yaml("bootstrap/values/talos.yaml", talos)
     world = World(base / f"world-{count}", project.root).start()
     env = {**os.environ, **world.env(), "BOOTSTRAP_SCHEMA_CACHE": str(base / "schemas")}
+    # As on an operator's machine: Python keeps its bytecode (a sandbox's PYTHONDONTWRITEBYTECODE
+    # would make every run compile the modules it imports, the no-op more of them than `doit list`).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if (SHARED / "schemas").is_dir():
         env["BOOTSTRAP_SCHEMA_MIRROR"] = str(SHARED / "schemas")
     timed([sys.executable, "-m", "doit", "bootstrap"], project, env, timeout=3600)   # 100 fresh nodes take a while

@@ -370,3 +370,17 @@ def test_kubeconfig_to_stdout_writes_no_file_and_a_file_is_owner_only(bootstrapp
         assert again.stderr == f'kubeconfig file already exists, use --force to overwrite: "{target}"\n'
     finally:
         handle.stop()
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_a_control_plane_is_tainted_unless_the_config_allows_scheduling_on_it(allowed):
+    """node_taint_spec.go (NodeTaintSpecController): the control-plane NoSchedule taint only when
+    cluster.allowSchedulingOnControlPlanes is not true; a worker never gets it."""
+    config = ("version: v1alpha1\nmachine:\n  type: controlplane\ncluster:\n"
+              f"  allowSchedulingOnControlPlanes: {str(allowed).lower()}\n")
+    node = {"machine_type": "controlplane", "hostname": "cp-1", "address": CP1, "config": config,
+            "talos_version": "v1.13.9"}
+    taints = (tk.node_object(node).get("spec") or {}).get("taints") or []
+    assert taints == ([] if allowed else [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}])
+    worker = {**node, "machine_type": "worker", "config": config.replace("controlplane", "worker")}
+    assert not (tk.node_object(worker).get("spec") or {}).get("taints")

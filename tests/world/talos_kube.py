@@ -166,9 +166,10 @@ def node_object(node: dict) -> dict:
     taints = []
     if node["machine_type"] == "controlplane":
         labels["node-role.kubernetes.io/control-plane"] = ""
-        # Talos registers control planes with this taint unless cluster.allowSchedulingOnControlPlanes
-        # (internal/app/machined/pkg/controllers/k8s/kubelet_spec.go, RegisterWithTaints).
-        taints.append({"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"})
+        # Talos taints control planes unless cluster.allowSchedulingOnControlPlanes (v1.13.9
+        # internal/app/machined/pkg/controllers/k8s/node_taint_spec.go, NodeTaintSpecController).
+        if not res.schedules_on_control_planes(node):
+            taints.append({"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"})
     ready = bool(node.get("k8s_ready"))
     condition = {"type": "Ready", "status": "True" if ready else "False",
                  "reason": "KubeletReady" if ready else "KubeletNotReady",

@@ -101,6 +101,13 @@ def component_images(node: dict) -> dict:
     return images
 
 
+def schedules_on_control_planes(node: dict) -> bool:
+    """cluster.allowSchedulingOnControlPlanes of the config the node runs (false without one)."""
+    if not node.get("config"):
+        return False
+    return (tc.parse(node["config"].encode()).cluster or {}).get("allowSchedulingOnControlPlanes") is True
+
+
 def _unmet(node: dict) -> list[dict]:
     """MachineStatus readiness checks (services, nodeReady) for a booted, configured node."""
     if not st.is_ready(node):
