@@ -69,6 +69,7 @@ def apply_node(facts: Facts, node: Node) -> str | None:
         proof = _confirms_maintenance(node)
         if proof:
             return proof
+        facts.leaving_maintenance(node.address)
         result = tools.talosctl_insecure(["apply-config", "--insecure", "-n", node.address, "-f", "/dev/stdin"],
                                          stdin=config, timeout=120)
         if not result.ok:

@@ -26,10 +26,21 @@ class Facts:
         self.cluster = cluster
         self._memo: dict = {}
         self._talosconfig: tuple[str | None, str] | None = None
+        # Nodes found in maintenance mode this run: a node leaves it only when it is given a config,
+        # which its stage does (and then forgets it here); not asking each of them one by one after
+        # every stage keeps a fresh bootstrap linear in the nodes.
+        self._maintenance: dict[str, NodeFact] = {}
+        self._leaving: set[str] = set()
 
     def invalidate(self) -> None:
         """Forget cluster facts (the resolved client config stays: it does not change with the cluster)."""
         self._memo.clear()
+
+    def leaving_maintenance(self, address: str) -> None:
+        """A node is being given its config: ask it again from now on."""
+        self._leaving.add(address)
+        self._maintenance.pop(address, None)
+        self._memo.pop("talos", None)
 
     def prefetch(self) -> None:
         """Query Kubernetes and Talos side by side (each a subprocess; talosctl after `op inject`),
@@ -55,7 +66,13 @@ class Facts:
 
     def talos_nodes(self) -> dict[str, NodeFact]:
         """Every node's state, from one authenticated `talosctl get machineconfig v1alpha1` call."""
-        return self._once("talos", lambda: query_nodes(self.cluster, *self.talosconfig()))
+        return self._once("talos", self._query_nodes)
+
+    def _query_nodes(self) -> dict[str, NodeFact]:
+        found = query_nodes(self.cluster, *self.talosconfig(), known=self._maintenance)
+        self._maintenance = {a: fact for a, fact in found.items()
+                             if fact.state == "maintenance" and a not in self._leaving}
+        return found
 
     def etcd_running(self) -> tuple[bool, str]:
         """Whether etcd runs on any control-plane node."""

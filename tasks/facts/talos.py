@@ -85,12 +85,15 @@ def _one_node(talosconfig: str, address: str) -> NodeFact:
     return NodeFact(address, "maintenance" if classify_text(message) == "tls" else "unreachable", message.strip())
 
 
-def query_nodes(cluster: Cluster, talosconfig: str | None, why_not: str) -> dict[str, NodeFact]:
-    """Every node's state: one call when all nodes answer, one more per node that did not."""
+def query_nodes(cluster: Cluster, talosconfig: str | None, why_not: str,
+                known: dict[str, NodeFact] | None = None) -> dict[str, NodeFact]:
+    """Every node's state: one call when all nodes answer, one more per node that did not (unless
+    `known` already holds its answer: a node found in maintenance stays there until it is configured)."""
     addresses = [n.address for n in cluster.nodes]
     if talosconfig is None:
         return {a: NodeFact(a, "unknown", f"talosconfig: {why_not}") for a in addresses}
     found, _ = _machineconfig(talosconfig, addresses)
+    found.update({a: fact for a, fact in (known or {}).items() if a in addresses and a not in found})
     missing = [a for a in addresses if a not in found]
     if missing:
         with ThreadPoolExecutor(max_workers=min(8, len(missing))) as pool:

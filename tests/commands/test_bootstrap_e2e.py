@@ -45,6 +45,19 @@ def test_fresh_cluster_reaches_flux_in_the_required_order(cluster):
     assert oct(cluster.project.path("build/kubeconfig").stat().st_mode & 0o777) == "0o600"
 
 
+def test_each_node_in_maintenance_is_asked_alone_once_before_its_stage(cluster):
+    """The batched `get machineconfig` cannot say why a node did not answer, so a node is asked
+    alone: once while it waits in maintenance mode, not again after every other node's stage (a
+    fresh bootstrap stays linear in the nodes)."""
+    calls = [c for c in cluster.first_calls if c["tool"] == "talosctl"]
+    addresses = [n["address"] for n in cluster.project.read_yaml("bootstrap/values/talos.yaml")["nodes"]]
+    for address in addresses:
+        applied = next(i for i, c in enumerate(calls) if "apply-config" in c["argv"] and address in c["argv"])
+        alone = [c for c in calls[:applied] if "machineconfig" in c["argv"]
+                 and c["argv"][c["argv"].index("-n") + 1] == address]
+        assert len(alone) == 1, (address, len(alone))
+
+
 def test_immediate_rerun_and_lost_doit_state_make_no_change(cluster):
     """Zero mutating calls on a rerun, after deleting doit's state file, and after deleting every
     local record of past runs."""
