@@ -63,7 +63,8 @@ def bootstrapped(base: Path, count: int) -> tuple[Project, World, dict]:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     if (SHARED / "schemas").is_dir():
         env["BOOTSTRAP_SCHEMA_MIRROR"] = str(SHARED / "schemas")
-    timed([sys.executable, "-m", "doit", "bootstrap"], project, env, timeout=3600)   # 100 fresh nodes take a while
+    fresh = timed([sys.executable, "-m", "doit", "bootstrap"], project, env, timeout=3600)
+    print(f"  fresh bootstrap with {count:3d} nodes: {fresh:6.1f} s", flush=True)
     return project, world, env
 
 
@@ -121,7 +122,7 @@ def main() -> None:
             worlds.append(world)
             _, noop = side_by_side(project, env, max(5, args.pairs // 3))
             by_size[count] = med(noop)
-            print(f"  no-op with {count:3d} nodes: {by_size[count] * 1000:6.0f} ms")
+            print(f"  no-op with {count:3d} nodes: {by_size[count] * 1000:6.0f} ms", flush=True)
         if len(counts) > 1:
             low, high = counts[0], counts[-1]
             slope = (by_size[high] - by_size[low]) / (high - low) * 1000
