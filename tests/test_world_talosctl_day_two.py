@@ -1,4 +1,5 @@
-"""The world's side of day two: etcd quorum is watched at every state change, kubelets post their
+"""The world's side of day two: etcd quorum is watched at every state change, every reboot is recorded
+with the nodes down then, a member's etcd runs once its node is ready, kubelets post their
 node status again after a reboot, a completed install that never rebooted may be installed again;
 and the product's parsers read what the fake talosctl prints (etcd members/status, get version)."""
 from __future__ import annotations
@@ -8,6 +9,7 @@ import time
 from tasks.facts.etcd import parse_healthy, parse_members
 from tasks.facts.talos import json_stream
 from tests.world import talos_kube as tk
+from tests.world import talos_reboots as rb
 from tests.world import talos_state as st
 from tests.world.fixtures import make_apiserver  # noqa: F401 - fixture
 from tests.world.talos_testkit import CP1, CP2, NODES, WK1, bootstrapped, configs, world  # noqa: F401
@@ -68,3 +70,23 @@ def test_the_product_reads_get_version_as_printed(bootstrapped):  # noqa: F811
     st.set_node(bootstrapped.dir, WK1, talos_version="v1.13.8")
     items = json_stream(bootstrapped.talosctl("get", "version", "-n", ",".join(NODES), "-o", "json").stdout)
     assert {i["node"]: i["spec"]["version"] for i in items} == {CP1: "v1.13.9", CP2: "v1.13.9", WK1: "v1.13.8"}
+
+
+def wait_for(what: str, check, seconds: float = 10.0) -> None:
+    """Poll check() until true, failing after `seconds` with what it waited for."""
+    end = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < end, f"no {what} within {seconds}s"
+        time.sleep(0.05)
+
+
+def test_every_reboot_is_recorded_with_the_nodes_down_then_and_etcd_runs_once_the_node_is_ready(
+        bootstrapped):  # noqa: F811
+    """A control plane back from a reboot answers at once; its etcd runs ready_after seconds later."""
+    st.set_node(bootstrapped.dir, CP2, reboot_seconds=1.0, ready_after=3.0)
+    assert bootstrapped.talosctl("reboot", "-n", CP2, "--wait=false").returncode == 0
+    assert bootstrapped.talosctl("reboot", "-n", WK1, "--wait=false").returncode == 0
+    assert [(e["address"], e["down"]) for e in rb.reboot_episodes(bootstrapped.dir)] == [(CP2, []), (WK1, [CP2])]
+    wait_for("answer from cp-2", lambda: bootstrapped.talosctl("version", "-n", CP2).returncode == 0)
+    assert st.get_node(bootstrapped.dir, CP2)["etcd"] == "Preparing"
+    wait_for("etcd running on cp-2", lambda: st.get_node(bootstrapped.dir, CP2)["etcd"] == "Running")

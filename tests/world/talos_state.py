@@ -13,7 +13,8 @@ Node schema (see new_node()):
   config), "bootstrapped_at", "apply_count", "boot_id", "rebooting_until" (unreachable until then;
   the reboot then activates the persistent config and "upgrade_to"), "apply_rebooted"
   (ApplyConfiguration refuses more changes until the reboot);
-- etcd: "etcd" None|Waiting|Preparing|Running|Finished (derived), "etcd_member" (sticky: bootstrapped,
+- etcd: "etcd" None|Waiting|Preparing|Running|Finished (derived; a member's runs once its node is ready
+  after a boot), "etcd_member" (sticky: bootstrapped,
   or a ready control plane that joined an existing etcd), "etcd_leader", "etcd_left" (left or
   removed: etcd stays stopped until a reset), "stale_member" ({cluster, hostname} of a member
   that was wiped without leaving: the cluster still lists it, and the machine cannot join again
@@ -27,7 +28,7 @@ Node schema (see new_node()):
 
 Quorum watch: every state change checks each cluster's etcd; when fewer members answer than a quorum
 (len(members)/2 + 1, etcd's raft quorum) the world appends the episode to DIR/etcd-quorum.json, so
-a test can assert that an upgrade never cost quorum.
+a test can assert that an upgrade never cost quorum. Reboots begun are recorded by talos_reboots.py.
 """
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ import os
 import time
 import uuid
 from pathlib import Path
+
+from tests.world import talos_reboots
 
 STATE_FILE = "talos.json"
 LOCK_FILE = "talos.lock"
@@ -127,6 +130,7 @@ def locked(world: Path):
         if json.dumps(state, sort_keys=True) != before:
             save(world, state)
             watch_quorum(world, state)
+            talos_reboots.watch_reboots(world, json.loads(before), state)
 
 
 def is_rebooting(node: dict, now: float | None = None) -> bool:
@@ -165,8 +169,8 @@ def _etcd_state(node: dict, now: float) -> str | None:
         return None
     if node.get("etcd_left"):
         return "Finished"
-    if node["etcd_member"]:
-        return "Running"
+    if node["etcd_member"]:     # after a boot, etcd runs once the node is ready (ready_after)
+        return "Running" if is_rebooting(node, now) or is_ready(node, now) else "Preparing"
     return "Preparing" if is_ready(node, now) else "Waiting"
 
 
@@ -250,10 +254,7 @@ def members_down(state: dict, cluster: str, now: float | None = None) -> tuple[l
 
 def quorum_episodes(world: Path) -> list[dict]:
     """Every time a cluster's etcd lost quorum ({cluster, members, down, at}), oldest first."""
-    try:
-        return json.loads((Path(world) / QUORUM_FILE).read_text())
-    except FileNotFoundError:
-        return []
+    return talos_reboots.records(world, QUORUM_FILE)
 
 
 def watch_quorum(world: Path, state: dict) -> None:
