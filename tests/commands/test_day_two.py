@@ -13,9 +13,11 @@ import pytest
 
 from tests.commands.conftest import Cluster
 from tests.project import Project
+from tests.world import talos_client as tcl
 from tests.world import talos_kube as tk
 from tests.world import talos_reboots as rb
 from tests.world import talos_state as st
+from tests.world.shims import add_fault
 from tests.world.world import World
 
 OLD, NEW = "v1.13.8", "v1.13.9"
@@ -240,5 +242,29 @@ def test_nodes_outside_the_inventory_are_reported_and_removed_on_request(day2):
         result = remove(day2, name)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert st.get_node(day2.world.dir, address)["stage"] == "maintenance"
+    assert "not in the inventory" not in plan(day2)
+    assert st.quorum_episodes(day2.world.dir) == []
+
+
+def test_remove_node_removes_the_member_through_another_control_plane_when_leave_cannot_reach_it(day2):
+    """`etcd leave` runs on the leaving node; when it does not answer (here the one leave call fails as
+    talosctl prints an unreachable node: its dial error in a multierror, exit 1), a healthy control plane
+    removes the member by ID; the node is then reset to maintenance and its Node deleted. cp-2 of the
+    two members left by the previous test goes: one of one healthy remaining keeps a quorum."""
+    cp2 = CPS[1]
+    assert sorted(m["address"] for m in st.etcd_members(st.load(day2.world.dir), "home")) == CPS[:2]
+    inventory_without(day2, "cp-2")
+    inventory_without(day2, "cp-4")         # never configured; the inventory keeps an odd count
+    dial = tcl.dial_error(tcl.UNREACHABLE, cp2)
+    add_fault(day2.world.dir, tool="talosctl", match=r"etcd leave -n 10\.0\.48\.12", action="fail", exit=1,
+              stderr=tcl.multierror([f"{cp2}: {dial}"]) + "\n", times=1)
+    result = remove(day2, "cp-2")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    talos = [(verb, c["argv"][c["argv"].index("-n") + 1]) for c in day2.new_mutating() if c["tool"] == "talosctl"
+             for verb in ("leave", "remove-member", "reset") if verb in c["argv"]]
+    assert talos == [("leave", cp2), ("remove-member", CPS[0]), ("reset", cp2)]
+    assert [m["address"] for m in st.etcd_members(st.load(day2.world.dir), "home")] == [CPS[0]]
+    assert st.get_node(day2.world.dir, cp2)["stage"] == "maintenance"
+    assert "delete node cp-2" in " ".join([c for c in day2.new_mutating() if c["tool"] == "kubectl"][-1]["argv"])
     assert "not in the inventory" not in plan(day2)
     assert st.quorum_episodes(day2.world.dir) == []
