@@ -49,7 +49,7 @@ def strange_members(facts: Facts) -> list[str]:
     """etcd members whose peer address is no inventory control plane (one etcd call)."""
     known = {n.address for n in facts.cluster.controlplanes}
     return [f"etcd member {m.hostname} ({m.address}, id {m.member_id}) is not an inventory control plane"
-            for m in facts.etcd_health().members if m.address not in known]
+            for m in facts.etcd_members().members if m.address not in known]
 
 
 def leaving_lines(facts: Facts, with_etcd: bool) -> list[str]:

@@ -6,14 +6,14 @@ unreachable cluster is a fact too ("not done"), with the reason kept for the use
     talos     node states and etcd, from talosctl
     kube      objects and Helm release storage, from kubectl
     versions  Talos and Kubernetes versions per node, from the two above
-    etcd      etcd members and their health, asked only before a node goes down
+    etcd      etcd members (one call, for `doit plan`), and their health only before a node goes down
 """
 from __future__ import annotations
 
 from .. import paths
 from ..settings.model import Cluster
 from ..tools import op
-from .etcd import EtcdHealth, query_health
+from .etcd import EtcdHealth, query_health, query_members
 from .kube import KubeFacts, query_kube
 from .talos import NodeFact, query_etcd, query_nodes
 from .versions import NodeVersions, query_versions
@@ -89,10 +89,19 @@ class Facts:
         return self._once(f"versions-{trusted_api}", lambda: query_versions(self.cluster, self.talos_nodes(), kube,
                                                                             self.talosconfig()[0]))
 
-    def etcd_health(self) -> EtcdHealth:
-        """etcd's members and which of them answer healthy (two calls; only before a node goes down)."""
+    def etcd_members(self) -> EtcdHealth:
+        """etcd's members, without their health (one call)."""
         talosconfig, why = self.talosconfig()
         if talosconfig is None:
             return EtcdHealth(reason=f"talosconfig: {why}")
-        return self._once("etcd-health", lambda: query_health([n.address for n in self.cluster.controlplanes],
-                                                              talosconfig))
+        return self._once("etcd-members", lambda: query_members(self._controlplanes(), talosconfig))
+
+    def etcd_health(self) -> EtcdHealth:
+        """etcd's members and which of them answer healthy (one more call; only before a node goes down)."""
+        members = self.etcd_members()
+        talosconfig, _ = self.talosconfig()
+        return self._once("etcd-health", lambda: query_health(members, self._controlplanes(), talosconfig))
+
+    def _controlplanes(self) -> list[str]:
+        """The inventory's control-plane addresses, the nodes etcd is asked through."""
+        return [n.address for n in self.cluster.controlplanes]

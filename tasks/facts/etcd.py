@@ -1,5 +1,6 @@
-"""etcd facts for the gates of a rolling change: the member list (`talosctl etcd members`) and each
-control plane's member status (`talosctl etcd status`), read only when a node is about to go down.
+"""etcd facts for the gates of a rolling change: the member list (`talosctl etcd members`, also what
+`doit plan` reports) and each control plane's member status (`talosctl etcd status`), read only when a
+node is about to go down.
 Output shapes: cmd/talosctl/cmd/talos/etcd.go (members: NODE ID HOSTNAME PEER URLS CLIENT URLS
 LEARNER; status: NODE MEMBER DB SIZE IN USE LEADER ... ERRORS; a node that fails is a WARNING on
 stderr and the command still exits 0 when another node answered)."""
@@ -58,12 +59,18 @@ def parse_healthy(text: str) -> set[str]:
     return {row[0] for row in _rows(text, "NODE") if len(row) == 11}
 
 
-def query_health(controlplanes: list[str], talosconfig: str) -> EtcdHealth:
-    """One `etcd members` and one `etcd status` across the control planes."""
-    nodes = ",".join(controlplanes)
-    members = tools.talosctl(["etcd", "members", "-n", nodes], talosconfig, timeout=30)
-    status = tools.talosctl(["etcd", "status", "-n", nodes], talosconfig, timeout=30)
+def query_members(controlplanes: list[str], talosconfig: str) -> EtcdHealth:
+    """One `etcd members` across the control planes: the members, no health yet."""
+    members = tools.talosctl(["etcd", "members", "-n", ",".join(controlplanes)], talosconfig, timeout=30)
     found = parse_members(members.stdout)
     if not found:
         return EtcdHealth(reason=f"talosctl etcd members: {members.message()}")
-    return EtcdHealth(found, parse_healthy(status.stdout))
+    return EtcdHealth(found)
+
+
+def query_health(members: EtcdHealth, controlplanes: list[str], talosconfig: str) -> EtcdHealth:
+    """The members (already read) with one `etcd status` across the control planes."""
+    if not members.members:
+        return members
+    status = tools.talosctl(["etcd", "status", "-n", ",".join(controlplanes)], talosconfig, timeout=30)
+    return EtcdHealth(members.members, parse_healthy(status.stdout))

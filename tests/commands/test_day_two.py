@@ -72,7 +72,10 @@ def versions_of(cluster: Cluster) -> dict[str, str]:
 
 
 def test_plan_shows_each_nodes_versions_next_to_the_settings(day2):
+    mark = len(day2.world.calls())
     out = plan(day2)
+    etcd = [c["argv"] for c in day2.world.calls()[mark:] if c["tool"] == "talosctl" and "etcd" in c["argv"]]
+    assert len(etcd) == 1 and "members" in etcd[0]      # the members plan reports; health only before a reboot
     assert "versions (settings want Talos v1.13.9, Kubernetes v1.34.1):" in out
     assert "  cp-1      Talos v1.13.9, kubelet v1.34.1, kube-apiserver v1.34.1" in out
     assert stage_line(out, "talos-upgrade") == "talos-upgrade up to date: every configured node runs Talos v1.13.9"
