@@ -1,7 +1,8 @@
 """Day two through the same chain, end to end in a simulated cluster of its own (3 control planes and
 a worker, the shipped inventory): Talos and Kubernetes version edits roll through, interrupted rolls
-resume, a node that does not come back stops the roll, nodes outside the inventory are reported and
-removed only on request. The tests run in file order, each leaving the cluster converged."""
+resume, a node that does not come back stops the roll, a config change that needs a reboot rolls one
+node at a time, nodes outside the inventory are reported and removed only on request (through
+`etcd remove-member` when `etcd leave` cannot reach the node). The tests run in file order, each leaving the cluster converged."""
 from __future__ import annotations
 
 import os
