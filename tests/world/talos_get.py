@@ -48,7 +48,7 @@ def client_version_check(versions: list[tuple[str, str]]) -> None:
 def node_versions(session) -> list[tuple[str, str]]:
     """MachineService.Version One2Many: (node, tag) of the nodes that answered (errors ignored)."""
     try:
-        results, _ = ts.one2many(session, lambda state, node, target: node["talos_version"])
+        results, _ = ts.one2many(session, lambda state, node, target: node["talos_version"], at_once=True)
     except RpcError:
         return []
     return results
@@ -138,15 +138,16 @@ def cmd_get(flags) -> None:
         client_version_check(node_versions(session))
         nodes, lookup = session.nodes, (lambda state, target: ts.proxied(state, session, target))
     writer = out.Writer(flags["output"])
+    # One state for every node: apid fans the request out to all of them at once (one2many).
+    state = tcl.snapshot(world)
     try:
-        head = lookup(tcl.snapshot(world), nodes[0])
+        head = lookup(state, nodes[0])
         rtype = rd.resolve(flags.args[0])
     except RpcError as exc:
         raise CliError(str(exc)) from None
     writer.header(rtype, res.columns(rtype, head["talos_version"]))
     errors = []
     for target in nodes:
-        state = tcl.snapshot(world)
         try:
             for item in _list(rtype, state, lookup(state, target), flags):
                 writer.resource(target, item)

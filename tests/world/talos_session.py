@@ -148,11 +148,14 @@ def proxied(state: dict, session: Session, target: str) -> dict:
     return node
 
 
-def one2many(session: Session, call) -> tuple[list, list[str]]:
-    """call(state, node, target) per node -> ([(target, result)], ["<target>: <status>"]); endpoint errors raise."""
+def one2many(session: Session, call, at_once: bool = False) -> tuple[list, list[str]]:
+    """call(state, node, target) per node -> ([(target, result)], ["<target>: <status>"]); endpoint errors raise.
+    A read (`at_once`) sees one state for all nodes, as apid's concurrent fan-out does; an action
+    sees the state each earlier node's action left."""
     results, errors = [], []
+    shared = tcl.snapshot(tcl.world_dir()) if at_once else None
     for target in session.nodes:
-        state = tcl.snapshot(tcl.world_dir())
+        state = shared or tcl.snapshot(tcl.world_dir())
         endpoint(state, session)
         try:
             results.append((target, call(state, proxied(state, session, target), target)))
