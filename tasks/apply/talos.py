@@ -95,13 +95,36 @@ def _confirms_maintenance(node: Node) -> str | None:
             f"or reset it to maintenance mode")
 
 
+def _dry_run(talosconfig: str, node: Node, config: str) -> tools.Result:
+    """`talosctl apply-config --dry-run`: what applying the config would do (changes nothing)."""
+    return tools.talosctl(["apply-config", "-n", node.address, "-f", "/dev/stdin", "--dry-run"], talosconfig,
+                          stdin=config, timeout=120)
+
+
+def apply_preview(facts: Facts, node: Node) -> str:
+    """For `doit plan`: what applying the rendered config to a configured node would do, from its
+    dry run (reboot, in place, or nothing)."""
+    talosconfig, error = facts.talosconfig()
+    config, why = op.inject_documents(paths.node_config(node.name)) if talosconfig else (None, error)
+    if config is None:
+        return f"cannot ask: {why}"
+    check = _dry_run(talosconfig, node, config)
+    if not check.ok:
+        return f"talosctl apply-config --dry-run failed: {check.message()}"
+    if reports_no_changes(check.stderr):
+        return "the node already runs this config"
+    if reports_reboot(check.stderr):
+        return "needs a reboot: rolled one node at a time, each only while etcd keeps quorum"
+    return "applies without a reboot"
+
+
 def _apply_authenticated(facts: Facts, node: Node, config: str) -> str | None:
     """Apply a changed config through the authenticated API (never --insecure)."""
     talosconfig, error = facts.talosconfig()
     if talosconfig is None:
         return error
     args = ["apply-config", "-n", node.address, "-f", "/dev/stdin"]
-    check = tools.talosctl([*args, "--dry-run"], talosconfig, stdin=config, timeout=120)
+    check = _dry_run(talosconfig, node, config)
     if not check.ok:
         return f"talosctl apply-config --dry-run on {node.name}: {check.message()}"
     if reports_no_changes(check.stderr):       # talosctl prints the dry-run summary on stderr (helpers/mode.go)

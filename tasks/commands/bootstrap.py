@@ -104,12 +104,26 @@ def print_day_two(facts, decisions) -> None:
         report.answer("talosctl upgrade-k8s --dry-run:")
         for line in k8s_upgrade.dry_run_summary(facts):
             report.answer(f"  {line}")
+    for line in node_change_lines(facts, decisions):
+        report.answer(line)
     leaving = inventory.leaving_lines(facts, with_etcd=any(n.state == "configured"
                                                            for n in facts.talos_nodes().values()))
     if leaving:
         report.answer("not in the inventory:")
         for line in leaving:
             report.answer(f"  {line}")
+
+
+def node_change_lines(facts, decisions) -> list[str]:
+    """Per configured node whose stage would run: what applying its config would do (its dry run)."""
+    from ..apply.talos import apply_preview
+    nodes = facts.talos_nodes()
+    changing = [n for n in facts.cluster.nodes if (d := decisions.get(f"node-{n.name}")) and d.run
+                and nodes[n.address].state == "configured"]
+    if not changing:
+        return []
+    return ["node configs (talosctl apply-config --dry-run):"] + [
+        f"  {node.name} ({node.address}): {apply_preview(facts, node)}" for node in changing]
 
 
 def print_handoff(cluster) -> None:

@@ -197,7 +197,13 @@ def test_a_config_change_that_needs_a_reboot_rolls_one_node_at_a_time(day2):
     for address in ORDER:
         st.set_node(day2.world.dir, address, reboot_seconds=3, ready_after=2)
     set_setting(day2, "spegel", keepUnpackedLayers=False)
-    assert stage_line(plan(day2), "node-cp-1") == "node-cp-1 would run: build/talos/cp-1.yaml changed"
+    before = len(day2.world.calls())
+    planned = plan(day2)
+    assert stage_line(planned, "node-cp-1") == "node-cp-1 would run: build/talos/cp-1.yaml changed"
+    assert "node configs (talosctl apply-config --dry-run):" in planned     # plan says what the roll will do
+    for name, address in zip(("cp-1", "cp-2", "cp-3", "worker-1"), ORDER):
+        assert f"  {name} ({address}): needs a reboot" in planned, planned
+    assert not any(c["mutating"] for c in day2.world.calls()[before:])
     reboots, episodes = len(rb.reboot_episodes(day2.world.dir)), len(st.quorum_episodes(day2.world.dir))
     try:
         result = day2.bootstrap(timeout=900)
