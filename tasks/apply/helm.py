@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import paths, report, tools
 from ..facts import Facts
 from ..facts.kube import KubeFacts
-from ..facts.releases import ReleaseFact
+from ..facts.releases import ReleaseFact, values_digest
 from ..settings.model import Release
 from ..yamlio import load_all
 from .api import needs_api
@@ -32,7 +32,7 @@ def release_done(facts: Facts, kube: KubeFacts, release: Release) -> tuple[bool 
     if found.chart_version != release.version:
         return False, f"release {release.name} runs chart {found.chart_version}, pinned {release.version}"
     wanted = (load_all(paths.release_values(release.name).read_text()) or [{}])[0]
-    if found.values != wanted:
+    if found.values_digest != values_digest(wanted):
         return False, f"release {release.name} values differ from build/values/{release.name}.yaml"
     missing = missing_objects(kube, found)
     if missing:

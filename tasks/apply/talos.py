@@ -8,7 +8,7 @@ import time
 from .. import paths, report, tools
 from ..facts import Facts
 from ..facts.talos import config_digest, json_stream
-from ..files import write_if_changed
+from ..files import read_json, write_if_changed
 from ..settings.model import Node
 from ..tools import op
 from ..tools.gateway import calls_until
@@ -23,19 +23,13 @@ APPLIED = paths.STATE / "talos-applied.json"     # node -> digest of the config 
 
 def applied_config(node: Node) -> str | None:
     """The digest of the config this tool last applied to (or found running on) a node."""
-    try:
-        found = json.loads(APPLIED.read_text())
-    except (OSError, ValueError):
-        return None
+    found = read_json(APPLIED)
     return found.get(node.name) if isinstance(found, dict) else None
 
 
 def remember_applied(node: Node, digest: str) -> None:
     """Record what the node runs now (digests only: the config holds secrets)."""
-    try:
-        found = json.loads(APPLIED.read_text())
-    except (OSError, ValueError):
-        found = {}
+    found = read_json(APPLIED)
     found = found if isinstance(found, dict) else {}
     write_if_changed(APPLIED, json.dumps({**found, node.name: digest}, indent=1, sort_keys=True) + "\n")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from .. import paths, tools
 from . import kinds
-from .releases import ObjectsMemo, ReleaseFact, decode, keep_newest
+from .releases import ReleaseMemo, ReleaseFact, decode, keep_newest
 
 
 @dataclass
@@ -61,7 +61,7 @@ def query_kube() -> KubeFacts:
     are left out (`status!=superseded` matches every object without that label)."""
     if not paths.KUBECONFIG.exists():
         return KubeFacts(False, "no build/kubeconfig yet (the cluster has not been bootstrapped by this tool)")
-    hinted, memo = kinds.hinted(), ObjectsMemo(paths.RELEASE_OBJECTS)
+    hinted, memo = kinds.hinted(), ReleaseMemo(paths.RELEASE_FACTS)
     facts, result = _get([*kinds.BASE, *hinted], memo)
     if result.outcome != "ok" and hinted:
         # A hinted kind is no longer served (a repave): kubectl says the server "doesn't have a
@@ -82,7 +82,7 @@ def query_kube() -> KubeFacts:
     return facts
 
 
-def _get(names: list[str], memo: ObjectsMemo) -> tuple[KubeFacts, tools.Result]:
+def _get(names: list[str], memo: ReleaseMemo) -> tuple[KubeFacts, tools.Result]:
     """One `kubectl get` of several kinds across namespaces, parsed."""
     result = tools.kubectl(["get", ",".join(kinds.type_name(k) for k in names), "-A", "-l", "status!=superseded",
                             "-o", "json", "--request-timeout=10s"], timeout=30)
@@ -100,7 +100,7 @@ def _items(text: str) -> list[dict]:
         return []
 
 
-def absorb(facts: KubeFacts, items: list[dict], memo: ObjectsMemo | None = None) -> None:
+def absorb(facts: KubeFacts, items: list[dict], memo: ReleaseMemo | None = None) -> None:
     """Index objects; Helm release Secrets become ReleaseFacts, other Secrets lose their data."""
     for obj in items:
         meta = obj.get("metadata") or {}

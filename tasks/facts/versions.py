@@ -29,11 +29,17 @@ class NodeVersions:
 
 def node_object(kube: KubeFacts, address: str) -> dict | None:
     """The Kubernetes Node whose InternalIP is the address."""
+    return nodes_by_address(kube).get(address)
+
+
+def nodes_by_address(kube: KubeFacts) -> dict[str, dict]:
+    """InternalIP -> Kubernetes Node (one pass over the objects, so asking for every node stays linear)."""
+    found = {}
     for (kind, _, _), obj in kube.objects.items():
-        addresses = ((obj.get("status") or {}).get("addresses") or []) if kind == "Node" else []
-        if any(a.get("type") == "InternalIP" and a.get("address") == address for a in addresses):
-            return obj
-    return None
+        for a in ((obj.get("status") or {}).get("addresses") or []) if kind == "Node" else []:
+            if a.get("type") == "InternalIP":
+                found.setdefault(a.get("address"), obj)
+    return found
 
 
 def from_node_object(obj: dict | None) -> tuple[str, str]:
@@ -53,7 +59,8 @@ def ask_talos(talosconfig: str, addresses: list[str]) -> dict[str, str]:
 def query_versions(cluster: Cluster, nodes: dict[str, NodeFact], kube: KubeFacts,
                    talosconfig: str | None) -> dict[str, NodeVersions]:
     """Every inventory node's versions (address -> NodeVersions)."""
-    seen = {n.address: from_node_object(node_object(kube, n.address)) if kube.reachable else ("", "")
+    by_address = nodes_by_address(kube) if kube.reachable else {}
+    seen = {n.address: from_node_object(by_address.get(n.address)) if kube.reachable else ("", "")
             for n in cluster.nodes}
     configured = [a for a, fact in nodes.items() if fact.state == "configured"]
     missing = [a for a in configured if not seen[a][0]]

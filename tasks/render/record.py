@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from .. import paths
-from ..files import write_if_changed
+from ..files import read_json, write_if_changed
 
 
 def file_digest(path: Path) -> str | None:
@@ -22,10 +22,7 @@ def file_digest(path: Path) -> str | None:
 
 def rendered() -> dict[str, str]:
     """build/-relative target -> sha256 of what `doit render` last wrote there."""
-    try:
-        found = json.loads(paths.RENDERED_RECORD.read_text())
-    except (OSError, ValueError):
-        return {}
+    found = read_json(paths.RENDERED_RECORD)
     return {k: v for k, v in found.items() if isinstance(k, str) and isinstance(v, str)} \
         if isinstance(found, dict) else {}
 
