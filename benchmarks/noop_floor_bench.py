@@ -121,7 +121,7 @@ def main() -> None:
         for count in counts:
             project, world, env = bootstrapped(base, count)
             worlds.append(world)
-            floor, noop = side_by_side(project, env, max(5, args.pairs // 3))
+            floor, noop = side_by_side(project, env, args.pairs)
             by_size[count] = (med(floor), med(noop))
             print(f"  {count:3d} nodes: floor {med(floor) * 1000:6.0f} ms, no-op {med(noop) * 1000:6.0f} ms "
                   f"(the tool's own part {(med(noop) - med(floor)) * 1000:5.0f} ms)", flush=True)

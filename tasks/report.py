@@ -62,13 +62,14 @@ def answer(line: str = "") -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def event(kind: str, **fields) -> None:
-    """Add one JSON line to the event log (best effort: logging never fails a stage)."""
+def event(kind: str, flush: bool = True, **fields) -> None:
+    """Add one JSON line to the event log (best effort: logging never fails a stage). `flush=False`
+    lets a line that records no change wait for the next one (one append for a run's up-to-date stages)."""
     record = {"ts": round(time.time(), 3), "run": RUN, "event": kind, **fields}
     if _current["stage"] and "stage" not in fields:
         record["stage"] = _current["stage"]
     _log["pending"].append(json.dumps(record, default=str) + "\n")
-    if _log["open"]:
+    if _log["open"] and flush:
         _flush()
 
 

@@ -182,7 +182,8 @@ def task_render():
             "file_dep": [paths.rel(p) for p in deps],
             "targets": [paths.rel(artifact.path)],
             "task_dep": ["check"],
-            "uptodate": [config_changed({name: os.environ.get(name, "") for name in artifact.environment}),
-                         intact(artifact.target)],
+            # config_changed only where the environment matters: doit inspects every uptodate callable.
+            "uptodate": [config_changed({name: os.environ.get(name, "") for name in artifact.environment})] * bool(
+                artifact.environment) + [intact(artifact.target)],
             "clean": True,
         }

@@ -97,8 +97,8 @@ class StageReporter:
         reason = why or (decision[1] if decision else "")
         self.outcomes[task.name] = outcome
         stage = task.name in self.stages
-        report.event("stage" if stage else "task", name=task.name, decision=outcome, reason=reason[:500],
-                     seconds=round(seconds, 3))
+        report.event("stage" if stage else "task", flush=outcome != UP_TO_DATE, name=task.name, decision=outcome,
+                     reason=reason[:500], seconds=round(seconds, 3))
         if outcome in (FAILED, RAN) or report.verbose():
             shown = "" if outcome == FAILED else reason
             report.answer(f"{outcome:<10}  {task.name:<{self.width}}  {seconds:5.1f} s  {shown}".rstrip())
