@@ -64,7 +64,11 @@ def bootstrapped(base: Path, count: int) -> tuple[Project, World, dict]:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     if (SHARED / "schemas").is_dir():
         env["BOOTSTRAP_SCHEMA_MIRROR"] = str(SHARED / "schemas")
-    fresh = timed([sys.executable, "-m", "doit", "bootstrap"], project, env, timeout=3600)
+    try:
+        fresh = timed([sys.executable, "-m", "doit", "bootstrap"], project, env, timeout=3600)
+    except BaseException:
+        world.stop()                # not yet in the caller's list of worlds to stop
+        raise
     print(f"  fresh bootstrap with {count:3d} nodes: {fresh:6.1f} s", flush=True)
     return project, world, env
 
