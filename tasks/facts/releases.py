@@ -130,6 +130,9 @@ class ReleaseMemo:
 
 def _fact(row) -> ReleaseFact | None:
     """A remembered reading, or None when it does not have the shape of one."""
+    rows = row.get("objects") if isinstance(row, dict) else None
+    if not (isinstance(rows, list) and all(isinstance(o, list) for o in rows)):
+        return None
     try:
         fact = ReleaseFact(**{**row, "objects": tuple(tuple(o) for o in row["objects"])})
     except (TypeError, KeyError):

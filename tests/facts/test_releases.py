@@ -69,7 +69,9 @@ def test_a_damaged_memo_is_ignored_and_the_release_decoded(tmp_path):
                     json.dumps({key: {"name": 1, "namespace": "", "status": "", "chart_version": "",
                                       "values_digest": "", "revision": 1, "objects": []}}),
                     json.dumps({key: {"name": "x", "namespace": "", "status": "", "chart_version": "",
-                                      "values_digest": "", "revision": 1, "objects": [["Kind", "x"]]}})):
+                                      "values_digest": "", "revision": 1, "objects": [["Kind", "x"]]}}),
+                    json.dumps({key: {"name": "x", "namespace": "", "status": "", "chart_version": "",
+                                      "values_digest": "", "revision": 1, "objects": ["abc"]}})):
         where.write_text(damaged)
         assert releases.decode(stored(), releases.ReleaseMemo(where)).name == "spegel"
 
