@@ -175,6 +175,9 @@ def task_render():
     code = _code(RENDER_CODE)
     for artifact in catalogue.catalogue(*found):
         deps = [paths.TEMPLATES / artifact.template, *code, *artifact_inputs(artifact)]
+        uptodate = [intact(artifact.target)]
+        if artifact.environment:    # only there: doit inspects every uptodate callable of every task
+            uptodate.append(config_changed({name: os.environ.get(name, "") for name in artifact.environment}))
         yield {
             "name": artifact.target.rsplit(".", 1)[0],
             "doc": artifact.doc,
@@ -182,8 +185,6 @@ def task_render():
             "file_dep": [paths.rel(p) for p in deps],
             "targets": [paths.rel(artifact.path)],
             "task_dep": ["check"],
-            # config_changed only where the environment matters: doit inspects every uptodate callable.
-            "uptodate": [config_changed({name: os.environ.get(name, "") for name in artifact.environment})] * bool(
-                artifact.environment) + [intact(artifact.target)],
+            "uptodate": uptodate,
             "clean": True,
         }

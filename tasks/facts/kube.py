@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from .. import paths, tools
 from . import kinds
-from .releases import ReleaseMemo, ReleaseFact, decode, keep_newest
+from .releases import ReleaseFact, ReleaseMemo, decode, keep_newest
 
 
 @dataclass
